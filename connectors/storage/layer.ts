@@ -1,0 +1,66 @@
+/**
+ * The storage layer: routes each call by URI scheme. Plain paths and `file://` URIs
+ * go to local disk; `s3://` URIs go to S3.
+ */
+import { Effect, Layer, Stream } from "effect"
+import { makeLocalStorage } from "./local.ts"
+import { isS3Uri, Storage, StorageError, type StorageService } from "./Storage.ts"
+
+export { asyncBufferFor, countingStorage } from "./adapters.ts"
+export type { AsyncBuffer, CountingStorage, StorageCounts } from "./adapters.ts"
+
+export interface StorageOptions {
+  /** Builds the S3 implementation; called once, on the first `s3://` call. */
+  readonly s3?: () => StorageService
+}
+
+const unsupportedScheme = (method: string, uri: string): StorageError =>
+  new StorageError({
+    reason: "InvalidArgument",
+    method,
+    uri,
+    description: "unsupported URI scheme; use a local path, a file:// URI or an s3:// URI"
+  })
+
+const s3Unavailable = (method: string, uri: string): StorageError =>
+  new StorageError({
+    reason: "InvalidArgument",
+    method,
+    uri,
+    description: "s3:// URIs need an S3 implementation, and this storage was built without one"
+  })
+
+/** Matches `scheme://` at the start of a URI, for schemes other than file and s3. */
+const OTHER_SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//
+
+/** Creates a storage service that dispatches each call on the scheme of its URI. */
+export const makeStorage = (options: StorageOptions = {}): StorageService => {
+  const local = makeLocalStorage()
+  let s3: StorageService | undefined
+
+  const pick = (method: string, uri: string): Effect.Effect<StorageService, StorageError> => {
+    if (isS3Uri(uri)) {
+      if (options.s3 === undefined) return Effect.fail(s3Unavailable(method, uri))
+      s3 ??= options.s3()
+      return Effect.succeed(s3)
+    }
+    if (!uri.startsWith("file://") && OTHER_SCHEME.test(uri)) return Effect.fail(unsupportedScheme(method, uri))
+    return Effect.succeed(local)
+  }
+
+  return {
+    list: (prefix) => Effect.flatMap(pick("list", prefix), (impl) => impl.list(prefix)),
+    glob: (pattern) => Effect.flatMap(pick("glob", pattern), (impl) => impl.glob(pattern)),
+    stat: (uri) => Effect.flatMap(pick("stat", uri), (impl) => impl.stat(uri)),
+    readRange: (uri, start, end) => Effect.flatMap(pick("readRange", uri), (impl) => impl.readRange(uri, start, end)),
+    read: (uri) => Effect.flatMap(pick("read", uri), (impl) => impl.read(uri)),
+    readStream: (uri) => Stream.unwrap(Effect.map(pick("readStream", uri), (impl) => impl.readStream(uri))),
+    write: (uri, body) => Effect.flatMap(pick("write", uri), (impl) => impl.write(uri, body)),
+    writeIfAbsent: (uri, body) => Effect.flatMap(pick("writeIfAbsent", uri), (impl) => impl.writeIfAbsent(uri, body)),
+    remove: (uri) => Effect.flatMap(pick("remove", uri), (impl) => impl.remove(uri)),
+    removePrefix: (prefix) => Effect.flatMap(pick("removePrefix", prefix), (impl) => impl.removePrefix(prefix))
+  }
+}
+
+/** Storage for local paths and `file://` URIs; `s3://` URIs fail until S3 is wired in. */
+export const StorageLive: Layer.Layer<Storage> = Layer.sync(Storage, () => makeStorage())
