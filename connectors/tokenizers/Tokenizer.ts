@@ -1,0 +1,140 @@
+/**
+ * Named BPE tokenizers for the `tokenize` operator.
+ *
+ * Both tokenizers run on the WASM build of `tiktoken` (the Rust core of OpenAI's
+ * tokenizer compiled to WebAssembly), which encodes about twice as fast as the pure
+ * JavaScript `js-tiktoken` on the same documents (see `bench/RESULTS-ops.md`).
+ * Encoders are built once per process and shared, because loading the 100k-entry
+ * rank table takes about 0.2 s.
+ *
+ * - `cl100k_base`: OpenAI's GPT-4 encoding, unchanged.
+ * - `arcade100k`: Stability AI's Arcade100k layout, built from the cl100k ranks with
+ *   a pre-tokenizer that splits every digit into its own piece and 32 special tokens
+ *   from id 100257. See `arcade100k.ts` for what is and is not reproduced.
+ */
+import { createRequire } from "node:module"
+import { Schema } from "effect"
+import { ARCADE100K_PATTERN, ARCADE100K_SPECIAL_TOKENS, ARCADE100K_VOCAB_SIZE } from "./arcade100k.ts"
+
+/** Tokenizer names a recipe may use. */
+export const TokenizerName = Schema.Literals(["cl100k_base", "arcade100k"])
+export type TokenizerName = typeof TokenizerName.Type
+
+export const TOKENIZER_NAMES: ReadonlyArray<TokenizerName> = ["cl100k_base", "arcade100k"]
+
+export class TokenizerError extends Schema.TaggedError<TokenizerError>()("TokenizerError", {
+  reason: Schema.Literals(["UnknownTokenizer", "InvalidTokenId", "InvalidInput"]),
+  tokenizer: Schema.String,
+  description: Schema.String
+}) {
+  override get message(): string {
+    return `TokenizerError: ${this.tokenizer}: ${this.description}`
+  }
+}
+
+/** A loaded tokenizer. Encoding never produces special tokens from plain text. */
+export interface Tokenizer {
+  readonly name: TokenizerName
+  /** End-of-document id, appended after each document when the operator's `appendEos` is set. */
+  readonly eosId: number
+  /** Number of ids, special tokens included: every id is in `[0, vocabSize)`. */
+  readonly vocabSize: number
+  /** Special token strings to ids. */
+  readonly specialTokens: Readonly<Record<string, number>>
+  /** Encodes text as ordinary text: `<|endoftext|>` in the input becomes the ids of its characters. */
+  readonly encode: (text: string) => Uint32Array
+  /**
+   * Encodes text and writes `eosId` after the last token, in one allocation.
+   */
+  readonly encodeWithEos: (text: string) => Uint32Array
+  /** Decodes ids to text; special token ids decode to their names. Invalid UTF-8 becomes U+FFFD. */
+  readonly decode: (ids: ArrayLike<number>) => string
+}
+
+interface WasmTiktoken {
+  encode_ordinary(text: string): Uint32Array
+  decode(tokens: Uint32Array): Uint8Array
+}
+
+interface WasmTiktokenConstructor {
+  new (ranks: string, special: Record<string, number>, pattern: string): WasmTiktoken
+}
+
+interface EncodingFile {
+  readonly pat_str: string
+  readonly special_tokens: Record<string, number>
+  readonly bpe_ranks: string
+}
+
+// `tiktoken` ships CommonJS for Node; createRequire loads it and its JSON rank file
+// without a bundler.
+const require = createRequire(import.meta.url)
+
+let cl100kFile: EncodingFile | undefined
+const loadCl100kFile = (): EncodingFile => {
+  cl100kFile ??= require("tiktoken/encoders/cl100k_base.json") as EncodingFile
+  return cl100kFile
+}
+
+const CL100K_VOCAB_SIZE = 100277
+
+// ignoreBOM keeps a leading U+FEFF, which the default decoder would silently drop.
+const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true })
+
+const makeTokenizer = (
+  name: TokenizerName,
+  pattern: string,
+  specialTokens: Record<string, number>,
+  vocabSize: number
+): Tokenizer => {
+  const { Tiktoken } = require("tiktoken/lite") as { Tiktoken: WasmTiktokenConstructor }
+  const core = new Tiktoken(loadCl100kFile().bpe_ranks, specialTokens, pattern)
+  const eosId = specialTokens["<|endoftext|>"]
+  const encode = (text: string): Uint32Array => core.encode_ordinary(text)
+  const encodeWithEos = (text: string): Uint32Array => {
+    const ids = core.encode_ordinary(text)
+    const out = new Uint32Array(ids.length + 1)
+    out.set(ids)
+    out[ids.length] = eosId
+    return out
+  }
+  const decode = (ids: ArrayLike<number>): string => {
+    const array = ids instanceof Uint32Array ? ids : Uint32Array.from(ids)
+    for (let i = 0; i < array.length; i++) {
+      if (array[i] >= vocabSize) {
+        throw new TokenizerError({
+          reason: "InvalidTokenId",
+          tokenizer: name,
+          description: `token id ${array[i]} at position ${i} is outside the vocabulary [0, ${vocabSize}); check that the ids were produced by ${name}`
+        })
+      }
+    }
+    return utf8Decoder.decode(core.decode(array))
+  }
+  return { name, eosId, vocabSize, specialTokens, encode, encodeWithEos, decode }
+}
+
+const cache = new Map<TokenizerName, Tokenizer>()
+
+/**
+ * Returns the shared tokenizer for `name`, building it on first use.
+ *
+ * @throws TokenizerError with reason `UnknownTokenizer` for a name not in `TOKENIZER_NAMES`.
+ */
+export const getTokenizer = (name: string): Tokenizer => {
+  if (name !== "cl100k_base" && name !== "arcade100k") {
+    throw new TokenizerError({
+      reason: "UnknownTokenizer",
+      tokenizer: name,
+      description: `unknown tokenizer; expected one of ${TOKENIZER_NAMES.join(", ")}`
+    })
+  }
+  const cached = cache.get(name)
+  if (cached !== undefined) return cached
+  const file = loadCl100kFile()
+  const tokenizer = name === "cl100k_base"
+    ? makeTokenizer(name, file.pat_str, { ...file.special_tokens }, CL100K_VOCAB_SIZE)
+    : makeTokenizer(name, ARCADE100K_PATTERN, { ...ARCADE100K_SPECIAL_TOKENS }, ARCADE100K_VOCAB_SIZE)
+  cache.set(name, tokenizer)
+  return tokenizer
+}
