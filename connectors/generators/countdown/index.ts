@@ -1,0 +1,4 @@
+export * from "./generate.ts"
+export * from "./problems.ts"
+export * from "./search.ts"
+export * from "./verify.ts"
