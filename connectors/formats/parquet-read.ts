@@ -3,7 +3,7 @@
  *
  * The reader takes a hyparquet `AsyncBuffer` (`byteLength` plus `slice(start, end)`), so the
  * same code reads local files (`asyncBufferFromFile`) and S3 objects through range reads
- * (`asyncBufferFromStorage`). It fetches the footer, then only the column chunks of the
+ * (`asyncBufferFor` in `connectors/storage/adapters.ts`). It fetches the footer, then only the column chunks of the
  * selected columns, one row group at a time. Values come out as plain JS: strings for
  * UTF8/STRING columns, `Uint8Array` for unannotated binary, numbers for integers that fit
  * in a double (bigint otherwise), `Uint32Array` for list<uint32> token columns.
@@ -13,14 +13,13 @@
  * are `TooLarge`, and malformed files are `Corrupt`, `Truncated` or `Empty`.
  */
 import { open, stat } from "node:fs/promises"
-import { Effect, Stream } from "effect"
+import { Stream } from "effect"
 import { parquetMetadataAsync, parquetSchema } from "hyparquet"
 import type { AsyncBuffer, Compressors, FileMetaData, SchemaTree } from "hyparquet"
 import { compressors as defaultDecompressors } from "hyparquet-compressors"
 import { parquetReadAsync } from "hyparquet/src/read.js"
 import { assembleAsync, asyncGroupToRows } from "hyparquet/src/rowgroup.js"
 import type { Batch, Row } from "../../runtime/batch.ts"
-import { Storage } from "../storage/Storage.ts"
 import { FormatError, describeCause } from "./FormatError.ts"
 
 export type { AsyncBuffer, FileMetaData } from "hyparquet"
@@ -70,29 +69,6 @@ export const asyncBufferFromFile = async (path: string): Promise<AsyncBuffer> =>
   }
 }
 
-/**
- * An object in `Storage` (local path or `s3://` URI) as an `AsyncBuffer`; each `slice`
- * becomes one `Storage.readRange` call run with the services of the calling Effect.
- */
-export const asyncBufferFromStorage = Effect.fnUntraced(function*(uri: string) {
-  const storage = yield* Storage
-  const info = yield* storage.stat(uri)
-  if (info === undefined) {
-    return yield* new FormatError({ format: "parquet", reason: "Empty", file: uri, description: "file not found" })
-  }
-  const size = info.size
-  const buffer: AsyncBuffer = {
-    byteLength: size,
-    slice: async (start: number, end?: number) => {
-      const bytes = await Effect.runPromise(storage.readRange(uri, start, Math.min(end ?? size, size)))
-      return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-        ? (bytes.buffer as ArrayBuffer)
-        : (bytes.slice().buffer as ArrayBuffer)
-    }
-  }
-  return buffer
-})
-
 const fail = (
   name: string,
   reason: FormatError["reason"],
@@ -134,7 +110,8 @@ export const readParquetMetadata = async (buffer: AsyncBuffer, name: string): Pr
   }
   let metadata: FileMetaData
   try {
-    metadata = await parquetMetadataAsync(buffer)
+    // The footer length is known, so fetch exactly the footer instead of hyparquet's 512 KiB default.
+    metadata = await parquetMetadataAsync(buffer, { initialFetchSize: footerLength + 8 })
   } catch (cause) {
     throw fail(name, "Corrupt", `invalid footer metadata (${describeCause(cause)}); the file is corrupt`, { cause })
   }

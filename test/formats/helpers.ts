@@ -1,0 +1,85 @@
+/** Shared helpers for the format tests: a counting AsyncBuffer, DuckDB access and data paths. */
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { DuckDBInstance } from "@duckdb/node-api"
+import type { AsyncBuffer } from "hyparquet"
+
+export const DATA_ROOT = "/work/shared/data"
+
+/** Returns the path when it exists, else undefined (tests then skip with a message). */
+export const dataPath = (relative: string): string | undefined => {
+  const path = join(DATA_ROOT, relative)
+  return existsSync(path) ? path : undefined
+}
+
+/** Every file under a folder, recursively, sorted. */
+export const listFiles = (root: string): Array<string> => {
+  const out: Array<string> = []
+  const visit = (dir: string) => {
+    for (const entry of readdirSync(dir)) {
+      const path = join(dir, entry)
+      if (statSync(path).isDirectory()) visit(path)
+      else out.push(path)
+    }
+  }
+  visit(root)
+  return out.sort()
+}
+
+export interface CountingBuffer extends AsyncBuffer {
+  readonly ranges: Array<readonly [number, number]>
+  bytesRead: number
+}
+
+/** An in-memory AsyncBuffer that records every range read. */
+export const countingBuffer = (bytes: Uint8Array): CountingBuffer => {
+  const buffer: CountingBuffer = {
+    byteLength: bytes.byteLength,
+    ranges: [],
+    bytesRead: 0,
+    slice(start: number, end?: number) {
+      const stop = end ?? bytes.byteLength
+      buffer.ranges.push([start, stop])
+      buffer.bytesRead += stop - start
+      return Promise.resolve(bytes.slice(start, stop).buffer)
+    }
+  }
+  return buffer
+}
+
+/** Runs a DuckDB query and returns rows as JSON-compatible objects. */
+export const duckdbRows = async (sql: string): Promise<Array<Record<string, unknown>>> => {
+  const instance = await DuckDBInstance.create(":memory:")
+  const connection = await instance.connect()
+  try {
+    const reader = await connection.runAndReadAll(sql)
+    return reader.getRowObjectsJson() as Array<Record<string, unknown>>
+  } finally {
+    connection.closeSync()
+    instance.closeSync()
+  }
+}
+
+/** A fresh temporary folder and its cleanup. */
+export const makeTempDir = (prefix: string): { dir: string; cleanup: () => void } => {
+  const dir = mkdtempSync(join(tmpdir(), `mixwright-${prefix}-`))
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/** Collects an async iterable into an array. */
+export const collect = async <A>(iterable: AsyncIterable<A>): Promise<Array<A>> => {
+  const out: Array<A> = []
+  for await (const item of iterable) out.push(item)
+  return out
+}
+
+/** Returns the error a promise rejects with, or fails when it resolves. */
+export const rejection = async (promise: Promise<unknown>): Promise<unknown> => {
+  try {
+    await promise
+  } catch (error) {
+    return error
+  }
+  throw new Error("expected the promise to reject, but it resolved")
+}
