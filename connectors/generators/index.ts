@@ -1,0 +1,5 @@
+export * from "./countdown/index.ts"
+export * from "./errors.ts"
+export * from "./llm/index.ts"
+export * from "./random.ts"
+export * from "./rejection.ts"

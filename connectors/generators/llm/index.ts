@@ -1,0 +1,6 @@
+export * from "./cache.ts"
+export * from "./client.ts"
+export * from "./config.ts"
+export * from "./errors.ts"
+export { completionUrl, type LlmGenerator, type LlmGeneratorOptions, type LlmStats, makeLlmGenerator } from "./generator.ts"
+export * from "./template.ts"
