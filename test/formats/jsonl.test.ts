@@ -152,7 +152,7 @@ describe("jsonl reader", () => {
     const piece = "x".repeat(1 << 20)
     out.write("{\"text\": \"before\"}\n{\"text\": \"")
     for (let i = 0; i < 100; i++) {
-      if (!out.write(piece)) await new Promise((resolve) => out.once("drain", resolve))
+      if (!out.write(piece)) await new Promise<void>((resolve) => out.once("drain", () => resolve()))
     }
     out.write("\"}\n{\"text\": \"after\"}\n")
     await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())))
