@@ -1,0 +1,116 @@
+/**
+ * Recipe errors: every problem carries the recipe path it concerns.
+ *
+ * The CLI prints `RecipeError` as text and never as a stack trace.
+ */
+import { Schema, SchemaIssue } from "effect"
+
+/** One problem at one place in a recipe. `path` reads like `mixes.pretrain.components[3].weight`. */
+export interface RecipeIssue {
+  readonly path: string
+  readonly message: string
+}
+
+export const RecipeErrorReason = Schema.Literals([
+  "NotFound",
+  "Syntax",
+  "Invalid",
+  "UnknownReference",
+  "Cycle",
+  "Incompatible",
+  "BadOverride"
+])
+
+export class RecipeError extends Schema.TaggedError<RecipeError>()("RecipeError", {
+  reason: RecipeErrorReason,
+  file: Schema.String,
+  issues: Schema.Array(Schema.Struct({ path: Schema.String, message: Schema.String }))
+}) {
+  override get message(): string {
+    const lines = this.issues.map((issue) => (issue.path === "" ? issue.message : `${issue.path}: ${issue.message}`))
+    const head = `invalid recipe ${this.file}`
+    return lines.length === 1 ? `${head}: ${lines[0]}` : `${head} (${lines.length} problems):\n  ${lines.join("\n  ")}`
+  }
+}
+
+/** Renders a property path as `a.b[3].c`. */
+export const formatPath = (path: ReadonlyArray<PropertyKey>): string => {
+  let out = ""
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`
+    else if (typeof key === "string" && /^[A-Za-z_$][\w$-]*$/.test(key)) out += out === "" ? key : `.${key}`
+    else out += `[${JSON.stringify(String(key))}]`
+  }
+  return out
+}
+
+const describeValue = (value: unknown): string => {
+  if (value === undefined) return "nothing"
+  if (typeof value === "string") return JSON.stringify(value.length > 60 ? value.slice(0, 57) + "..." : value)
+  if (Array.isArray(value)) return "an array"
+  if (value === null) return "null"
+  if (typeof value === "object") return "an object"
+  return String(value)
+}
+
+const lowerFirst = (text: string): string => text.charAt(0).toLowerCase() + text.slice(1)
+
+const leafHook: SchemaIssue.LeafHook = (issue) => {
+  switch (issue._tag) {
+    case "InvalidType": {
+      const expected = lowerFirst(SchemaIssue.defaultLeafHook(issue))
+      return SchemaIssue.hasInput(issue) ? `${expected}, got ${describeValue(issue.input)}` : expected
+    }
+    case "MissingKey":
+      return "missing required field"
+    case "UnexpectedKey":
+      return "unknown field; check its spelling against the recipe reference in docs/recipes.md"
+    default:
+      return lowerFirst(SchemaIssue.defaultLeafHook(issue))
+  }
+}
+
+const formatter = SchemaIssue.makeFormatterStandardSchemaV1({ leafHook })
+
+/** Converts a Schema issue tree into recipe issues with dotted paths. */
+export const issuesFromSchema = (issue: SchemaIssue.Issue, prefix: ReadonlyArray<PropertyKey> = []): Array<RecipeIssue> =>
+  formatter(issue).issues.map((item) => ({
+    path: formatPath([...prefix, ...(item.path ?? []).map((p) => (typeof p === "object" ? p.key : p))]),
+    message: item.message
+  }))
+
+/** Edit distance, for "did you mean" suggestions. */
+export const levenshtein = (a: string, b: string): number => {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!
+    row[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1))
+      diagonal = above
+    }
+  }
+  return row[b.length]!
+}
+
+/** The known name closest to `name`, when it is close enough to be a likely typo. */
+export const closestName = (name: string, known: ReadonlyArray<string>): string | undefined => {
+  let best: string | undefined
+  let bestDistance = Infinity
+  for (const candidate of known) {
+    const distance = levenshtein(name.toLowerCase(), candidate.toLowerCase())
+    if (distance < bestDistance) {
+      best = candidate
+      bestDistance = distance
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined
+}
+
+/** `unknown source "webtxt"; the recipe defines books, webtext; did you mean "webtext"?` */
+export const unknownReference = (what: string, name: string, known: ReadonlyArray<string>): string => {
+  const suggestion = closestName(name, known)
+  const list = known.length === 0 ? "the recipe defines none" : `the recipe defines ${[...known].sort().join(", ")}`
+  return `unknown ${what} ${JSON.stringify(name)}; ${list}` + (suggestion === undefined ? "" : `; did you mean ${JSON.stringify(suggestion)}?`)
+}
