@@ -59,6 +59,7 @@ interface Output {
   readonly fields: Record<string, string>
   readonly sources: ReadonlyArray<string> // files relative to the data root
   readonly extraction: string // "byte-for-byte copy" or the rule that produced the file
+  readonly origins?: ReadonlyArray<CatalogRow> // replaces the catalog lookup of `sources` when set
   readonly license: string
   readonly write: (dest: string) => void
 }
@@ -166,6 +167,18 @@ const s2orcPapers = new Set([
   "arXiv:2212.11808", "arXiv:2212.11816", "arXiv:2212.11774", "arXiv:2212.11886",
   "arXiv:2212.11765", "arXiv:2212.11813", "arXiv:2212.11850", "arXiv:2212.11887",
 ])
+
+// Lists one origin per repository of code/MANIFEST.jsonl with the number of files taken from it.
+function codeOrigins(): Array<CatalogRow> {
+  const byRepo = new Map<string, { commit: string; license: string; files: number }>()
+  for (const entry of readJsonl("code/MANIFEST.jsonl")) {
+    const repo = String(entry.repo)
+    const seen = byRepo.get(repo)
+    if (seen !== undefined && seen.commit !== entry.commit) throw new Error(`code/MANIFEST.jsonl: ${repo} has files from two commits`)
+    byRepo.set(repo, { commit: String(entry.commit), license: String(entry.license), files: (seen?.files ?? 0) + 1 })
+  }
+  return [...byRepo].map(([repo, { commit, license, files }]) => ({ repo, repoPath: `${files} files, listed per record`, commit, license }))
+}
 
 // Follows the rank-0 reply at each level of an Open-Assistant message tree.
 function bestPath(prompt: Record<string, unknown>): Array<{ role: string; content: string }> {
@@ -307,6 +320,7 @@ const rows: ReadonlyArray<Row> = [
     outputs: [{
       file: "code.jsonl", format: "jsonl", fields: { text: "text" }, sources: ["code/MANIFEST.jsonl"],
       license: "per file, in each record's `license` field: MIT, Apache-2.0, BSD-2-Clause, BSD-3-Clause or MIT OR Apache-2.0",
+      origins: codeOrigins(),
       extraction:
         "one record per file listed in code/MANIFEST.jsonl, in manifest order: {text (the file contents), repo, path, commit, license, language}",
       write: (dest) => writeJsonl(dest, readJsonl("code/MANIFEST.jsonl").map((entry) => ({
@@ -534,8 +548,7 @@ function sourceMarkdown(row: Row): string {
   ]
   for (const output of row.outputs) {
     lines.push(`## ${output.file}`, "", `License: ${output.license}`, "", `Extraction: ${output.extraction}.`, "", "Origin:", "")
-    for (const source of output.sources) {
-      const from = origin(source)
+    for (const from of output.origins ?? output.sources.map(origin)) {
       lines.push(
         `- repository \`${from.repo}\`, path \`${from.repoPath}\`, commit \`${from.commit || "(not recorded)"}\`, ` +
         `license as recorded: ${from.license}`,
@@ -591,7 +604,7 @@ function readme(index: ReadonlyArray<IndexEntry>): string {
     "# Sample data",
     "",
     "Real public text for the `sample` profile of the StableLM 2 1.6B recipe: one source per row of the",
-    "report's Table 1 (26 rows), plus small SFT, DPO and Countdown sets. Each folder has a `SOURCE.md`",
+    "report's Table 1 (28 rows), plus small SFT, DPO and Countdown sets. Each folder has a `SOURCE.md`",
     "with the origin repository, path, commit, license and what was extracted. `index.json` lists the",
     "same files for programs; `samples/build.ts` rebuilds everything from the data snapshot:",
     "",
