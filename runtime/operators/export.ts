@@ -1,0 +1,71 @@
+/**
+ * The `export` operator: a Megatron indexed dataset (`<component>.bin` and
+ * `<component>.idx`) per component, one document per tokenized row, plus blend
+ * files with normalized weights: `blend.txt` in Megatron's `--data-path` form
+ * (`weight prefix` pairs) and `blend.json`. Prefixes are relative to the artifact
+ * folder, so the files do not depend on where the store lives. One shard.
+ */
+import { Effect, Stream } from "effect"
+import { RunError } from "../executor/errors.ts"
+import { writeIndexedDataset } from "./internal/megatron.ts"
+import { decodeParams, ExportParams } from "./params.ts"
+import { singleShard } from "./shards.ts"
+import type { Operator } from "./types.ts"
+
+/** A file-name-safe form of a component name. */
+export const exportPrefix = (name: string): string => name.replace(/[^A-Za-z0-9._-]+/g, "_")
+
+export const exportOperator: Operator = {
+  shardCount: singleShard,
+  runShard: (context) =>
+    Effect.gen(function*() {
+      const params = yield* decodeParams(ExportParams, context.node)
+      const node = context.node.name
+      if (params.components.length !== context.inputs.length) {
+        return yield* new RunError({
+          reason: "InvalidPlan",
+          node,
+          description: `the export has ${params.components.length} components but ${context.inputs.length} inputs; inputs must be the components' tokenize nodes in the same order`
+        })
+      }
+      const prefixes = params.components.map((component) => exportPrefix(component.name))
+      if (new Set(prefixes).size !== prefixes.length) {
+        return yield* new RunError({ reason: "InvalidPlan", node, description: `component names map to duplicate file names: ${prefixes.join(", ")}` })
+      }
+      const totalWeight = params.components.reduce((sum, component) => sum + component.weight, 0)
+      if (!(totalWeight > 0)) {
+        return yield* new RunError({ reason: "InvalidPlan", node, description: "component weights must sum to a positive number" })
+      }
+
+      for (const [index, component] of params.components.entries()) {
+        const documents: Array<Uint32Array> = []
+        yield* Stream.runForEach(context.readInput(index), (batch) =>
+          Effect.gen(function*() {
+            for (const row of batch) {
+              if (!(row.tokens instanceof Uint32Array)) {
+                return yield* new RunError({ reason: "InvalidInput", node, description: `component ${component.name}: an input row has no tokens column; the inputs must be tokenize nodes` })
+              }
+              documents.push(row.tokens)
+              context.stats.rowsIn++
+              context.stats.tokensIn += row.tokens.length
+            }
+          }))
+        const dataset = yield* Effect.try({
+          try: () => writeIndexedDataset(documents),
+          catch: (cause) => new RunError({ reason: "InvalidInput", node, description: `component ${component.name}: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
+        })
+        yield* context.writeFile(`${prefixes[index]}.bin`, dataset.bin, { rows: dataset.documents, tokens: dataset.tokens })
+        yield* context.writeFile(`${prefixes[index]}.idx`, dataset.idx)
+      }
+
+      const weights = params.components.map((component) => component.weight / totalWeight)
+      const blendText = params.components.map((_, index) => `${weights[index]} ${prefixes[index]}`).join(" ") + "\n"
+      const blendJson = JSON.stringify(
+        { format: "megatron", dtype: "int32", components: params.components.map((component, index) => ({ name: component.name, weight: weights[index], prefix: prefixes[index] })) },
+        null,
+        2
+      ) + "\n"
+      yield* context.writeFile("blend.txt", new TextEncoder().encode(blendText))
+      yield* context.writeFile("blend.json", new TextEncoder().encode(blendJson))
+    })
+}

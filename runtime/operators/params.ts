@@ -1,0 +1,79 @@
+/**
+ * Schemas of the node params the operators consume, as the compiler emits them.
+ * Operators decode their node's params once, so a malformed plan fails with reason
+ * `InvalidPlan` naming the node and the offending field.
+ */
+import { Effect, Schema } from "effect"
+import type { IrNode } from "../../compiler/ir.ts"
+import { RunError } from "../executor/errors.ts"
+
+export const ReadParams = Schema.Struct({
+  source: Schema.String,
+  uris: Schema.Array(Schema.String),
+  format: Schema.Literals(["parquet", "jsonl", "arrow", "text"]),
+  fields: Schema.Record(Schema.String, Schema.String),
+  onError: Schema.Literals(["fail", "skip"]),
+  maxRecordBytes: Schema.Number
+})
+export type ReadParams = typeof ReadParams.Type
+
+export const FilterParams = Schema.Struct({
+  field: Schema.String,
+  rules: Schema.Array(Schema.Record(Schema.String, Schema.Unknown))
+})
+export type FilterParams = typeof FilterParams.Type
+
+export const DedupParams = Schema.Struct({
+  method: Schema.Literals(["exact", "minhash"]),
+  field: Schema.String,
+  ngram: Schema.Number,
+  bands: Schema.Number,
+  rows: Schema.Number,
+  threshold: Schema.Number,
+  seed: Schema.Number
+})
+export type DedupParams = typeof DedupParams.Type
+
+export const TokenizeParams = Schema.Struct({
+  tokenizer: Schema.String,
+  field: Schema.String,
+  appendEos: Schema.Boolean
+})
+export type TokenizeParams = typeof TokenizeParams.Type
+
+export const MixParams = Schema.Struct({
+  seed: Schema.Number,
+  sequenceLength: Schema.Number,
+  packing: Schema.Literals(["concat", "none"]),
+  totalTokens: Schema.Number,
+  components: Schema.Array(Schema.Struct({
+    name: Schema.String,
+    category: Schema.optional(Schema.String),
+    weight: Schema.Number,
+    tokens: Schema.Number
+  }))
+})
+export type MixParams = typeof MixParams.Type
+
+export const ExportParams = Schema.Struct({
+  format: Schema.Literals(["megatron"]),
+  components: Schema.Array(Schema.Struct({ name: Schema.String, weight: Schema.Number })),
+  dtype: Schema.Literals(["uint32"])
+})
+export type ExportParams = typeof ExportParams.Type
+
+/** Decodes a node's params, failing with `InvalidPlan` that names the node. */
+export const decodeParams = <S extends Schema.Top & { readonly DecodingServices: never }>(
+  schema: S,
+  node: IrNode
+): Effect.Effect<S["Type"], RunError> =>
+  Schema.decodeUnknownEffect(schema)(node.params).pipe(
+    Effect.mapError((cause) =>
+      new RunError({
+        reason: "InvalidPlan",
+        node: node.name,
+        description: `invalid ${node.kind} params: ${cause.message}`,
+        cause
+      })
+    )
+  )
