@@ -4,14 +4,17 @@
  */
 import { Effect, Layer, Stream } from "effect"
 import { makeLocalStorage } from "./local.ts"
+import { makeS3Storage, type S3StorageOptions } from "./s3.ts"
 import { isS3Uri, Storage, StorageError, type StorageService } from "./Storage.ts"
 
 export { asyncBufferFor, countingStorage } from "./adapters.ts"
 export type { AsyncBuffer, CountingStorage, StorageCounts } from "./adapters.ts"
 
 export interface StorageOptions {
-  /** Builds the S3 implementation; called once, on the first `s3://` call. */
-  readonly s3?: () => StorageService
+  /** Options for the S3 client; the defaults come from the AWS SDK chain and `AWS_ENDPOINT_URL`. */
+  readonly s3?: S3StorageOptions
+  /** Replaces the S3 implementation; called once, on the first `s3://` call. */
+  readonly makeS3?: () => StorageService
 }
 
 const unsupportedScheme = (method: string, uri: string): StorageError =>
@@ -20,14 +23,6 @@ const unsupportedScheme = (method: string, uri: string): StorageError =>
     method,
     uri,
     description: "unsupported URI scheme; use a local path, a file:// URI or an s3:// URI"
-  })
-
-const s3Unavailable = (method: string, uri: string): StorageError =>
-  new StorageError({
-    reason: "InvalidArgument",
-    method,
-    uri,
-    description: "s3:// URIs need an S3 implementation, and this storage was built without one"
   })
 
 /** Matches `scheme://` at the start of a URI, for schemes other than file and s3. */
@@ -40,8 +35,8 @@ export const makeStorage = (options: StorageOptions = {}): StorageService => {
 
   const pick = (method: string, uri: string): Effect.Effect<StorageService, StorageError> => {
     if (isS3Uri(uri)) {
-      if (options.s3 === undefined) return Effect.fail(s3Unavailable(method, uri))
-      s3 ??= options.s3()
+      // The S3 client is built on first use, so local-only runs never load credentials.
+      s3 ??= options.makeS3 ? options.makeS3() : makeS3Storage(options.s3)
       return Effect.succeed(s3)
     }
     if (!uri.startsWith("file://") && OTHER_SCHEME.test(uri)) return Effect.fail(unsupportedScheme(method, uri))
@@ -62,5 +57,9 @@ export const makeStorage = (options: StorageOptions = {}): StorageService => {
   }
 }
 
-/** Storage for local paths and `file://` URIs; `s3://` URIs fail until S3 is wired in. */
-export const StorageLive: Layer.Layer<Storage> = Layer.sync(Storage, () => makeStorage())
+/** Builds a layer for storage with the given options. */
+export const makeStorageLayer = (options: StorageOptions = {}): Layer.Layer<Storage> =>
+  Layer.sync(Storage, () => makeStorage(options))
+
+/** Storage for local paths, `file://` and `s3://` URIs, with S3 settings from the environment. */
+export const StorageLive: Layer.Layer<Storage> = makeStorageLayer()

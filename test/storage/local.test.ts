@@ -38,12 +38,6 @@ describe("local storage through the layer", () => {
     expect(listed.map((info) => info.uri)).toEqual([file])
   })
 
-  it("rejects s3 URIs without an S3 implementation", async () => {
-    const error = await Effect.runPromise(Effect.flip(storage.read("s3://bucket/key")))
-    expect(error.reason).toBe("InvalidArgument")
-    expect(error.message).toContain("s3://bucket/key")
-  })
-
   it("rejects unknown schemes", async () => {
     const error = await Effect.runPromise(Effect.flip(storage.read("gs://bucket/key")))
     expect(error.reason).toBe("InvalidArgument")
