@@ -267,3 +267,25 @@ describe("problem parsing", () => {
     expect(rows.filter((r) => r.verified).length).toBeGreaterThan(25)
   })
 })
+
+describe("search-trace config", () => {
+  it("accepts recipe aliases and extra recipe fields", () => {
+    const config = decodeSearchTraceConfig({
+      type: "search-trace", task: "countdown", search: "bfs", count: 3,
+      difficulty: { numbers: 3, maxNumber: 20, minTarget: 30, maxTarget: 40 },
+      verify: "verified", category: "synthetic"
+    })
+    expect(config.seed).toBe(0)
+    for (const row of generateSearchTraces(config)) {
+      expect(row.problem.numbers.length).toBe(3)
+      expect(Math.max(...row.problem.numbers)).toBeLessThanOrEqual(20)
+      expect(row.problem.target >= 30 && row.problem.target <= 40).toBe(true)
+    }
+  })
+
+  it("needs rows when problems names a source", () => {
+    const config = decodeSearchTraceConfig({ type: "search-trace", task: "countdown", search: "bfs", problems: "cd3" })
+    expect(() => [...generateSearchTraces(config)]).toThrow(/names the source 'cd3'/)
+    expect([...generateSearchTraces(config, [{ numbers: [3, 2], target: 6 }])].length).toBe(1)
+  })
+})

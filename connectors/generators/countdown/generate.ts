@@ -11,13 +11,20 @@ import { type CountdownProblem, verifyCountdown } from "./verify.ts"
 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
 
+/**
+ * Problem difficulty. Missing fields take the task's preset. `maxNumber`, `minTarget` and
+ * `maxTarget` are accepted as other names for `max`, `targetMin` and `targetMax`.
+ */
 export const DifficultySchema = Schema.Struct({
   /** How many numbers each problem has (1 to 8). */
-  numbers: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 8 })),
-  min: PositiveInt,
-  max: PositiveInt,
-  targetMin: PositiveInt,
-  targetMax: PositiveInt
+  numbers: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 8 }))),
+  min: Schema.optionalKey(PositiveInt),
+  max: Schema.optionalKey(PositiveInt),
+  targetMin: Schema.optionalKey(PositiveInt),
+  targetMax: Schema.optionalKey(PositiveInt),
+  maxNumber: Schema.optionalKey(PositiveInt),
+  minTarget: Schema.optionalKey(PositiveInt),
+  maxTarget: Schema.optionalKey(PositiveInt)
 })
 
 export const ProblemSchema = Schema.Struct({
@@ -40,11 +47,15 @@ export const SearchTraceConfigSchema = Schema.Struct({
   /** Best-first priority; ignored by BFS and DFS. */
   heuristic: Schema.Literals(HeuristicNames).pipe(Schema.withDecodingDefaultKey(Effect.succeed("distance" as const))),
   count: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
-  seed: Schema.Int,
+  seed: Schema.Int.pipe(Schema.withDecodingDefaultKey(Effect.succeed(0))),
   difficulty: Schema.optionalKey(DifficultySchema),
   /** Expanded states per problem before the search gives up. */
   maxNodes: PositiveInt.pipe(Schema.withDecodingDefaultKey(Effect.succeed(2000))),
-  problems: Schema.optionalKey(Schema.Array(ProblemSchema))
+  /**
+   * Problems to solve instead of sampling. A string names a recipe source; whoever runs the
+   * generator reads that source and passes its rows to `generateSearchTraces`.
+   */
+  problems: Schema.optionalKey(Schema.Union([Schema.Array(ProblemSchema), Schema.String]))
 })
 export type SearchTraceConfig = typeof SearchTraceConfigSchema.Type
 export type SearchTraceConfigInput = typeof SearchTraceConfigSchema.Encoded
@@ -76,8 +87,18 @@ export interface SearchTraceRow extends Row {
   readonly outcome: string
 }
 
-const difficultyOf = (config: SearchTraceConfig): Difficulty =>
-  config.difficulty ?? (config.task === "game24" ? Game24Difficulty : CountdownDifficulty)
+/** Resolves the configured difficulty against the task's preset. */
+export const resolveDifficulty = (config: SearchTraceConfig): Difficulty => {
+  const preset = config.task === "game24" ? Game24Difficulty : CountdownDifficulty
+  const d = config.difficulty ?? {}
+  return {
+    numbers: d.numbers ?? preset.numbers,
+    min: d.min ?? preset.min,
+    max: d.max ?? d.maxNumber ?? preset.max,
+    targetMin: d.targetMin ?? d.minTarget ?? preset.targetMin,
+    targetMax: d.targetMax ?? d.maxTarget ?? preset.targetMax
+  }
+}
 
 /** Solves one problem and builds its row. */
 export const traceProblem = (config: SearchTraceConfig, problem: CountdownProblem, problemIndex: number): SearchTraceRow => {
@@ -111,7 +132,15 @@ export function* generateSearchTraces(
   config: SearchTraceConfig,
   problems?: Iterable<CountdownProblem>
 ): Generator<SearchTraceRow> {
-  const given = problems ?? config.problems
+  if (problems === undefined && typeof config.problems === "string") {
+    throw new GeneratorError({
+      reason: "InvalidConfig",
+      generator: "search-trace",
+      subject: "problems",
+      description: `'problems' names the source '${config.problems}', so its rows must be passed to generateSearchTraces`
+    })
+  }
+  const given = problems ?? (typeof config.problems === "string" ? undefined : config.problems)
   if (given !== undefined) {
     let index = 0
     for (const problem of given) {
@@ -129,7 +158,7 @@ export function* generateSearchTraces(
       description: "set 'count' (how many problems to sample) or give 'problems'"
     })
   }
-  const difficulty = difficultyOf(config)
+  const difficulty = resolveDifficulty(config)
   checkDifficulty(difficulty)
   for (let index = 0; index < config.count; index++) {
     yield traceProblem(config, sampleCountdownProblem(difficulty, config.seed, index), index)
