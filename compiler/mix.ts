@@ -157,7 +157,8 @@ export const solveMix = (
  * as they are, so epochs shrink with the budget.
  */
 export const scaleMix = (numbers: MixPlanNumbers, budget: number): MixPlanNumbers => {
-  const total = numbers.totalTokens.value
+  const known = numbers.components.every((c) => c.tokens.value !== undefined)
+  const total = known ? numbers.components.reduce((sum, c) => sum + c.tokens.value!, 0) : numbers.totalTokens.value
   if (total === undefined || total <= 0) return numbers
   const factor = budget / total
   return {

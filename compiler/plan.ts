@@ -109,7 +109,11 @@ export const solveMixes = (loaded: LoadedRecipe): { numbers: Map<string, MixPlan
         epochs: c.epochs,
         tokens: c.tokens === undefined ? undefined : tokensOf(c.tokens)
       })),
-      { totalTokens: mix.totalTokens === undefined ? undefined : tokensOf(mix.totalTokens), maxEpochs: mix.maxEpochs }
+      {
+        // A sample profile's sizes describe the sample, so the full total does not apply to them.
+        totalTokens: mix.totalTokens === undefined || profile?.sample !== undefined ? undefined : tokensOf(mix.totalTokens),
+        maxEpochs: mix.maxEpochs
+      }
     )
     full.set(name, solved)
     const sample = profile?.sample?.totalTokens
@@ -166,7 +170,7 @@ export const buildPlan = (loaded: LoadedRecipe, options: { readonly store?: stri
         seed: mixNode.params.seed as number,
         totalTokens: value(solved.totalTokens),
         totalTokensMark: solved.totalTokens.mark,
-        fullTotalTokens: loaded.profile?.sample === undefined ? null : value(full.get(name)!.totalTokens),
+        fullTotalTokens: loaded.profile?.sample === undefined || mix.totalTokens === undefined ? null : tokensOf(mix.totalTokens),
         components: solved.components.map((c, i) => {
           const sourceName = mix.components[i]!.source
           const dataset = recipe.sources[sourceName]

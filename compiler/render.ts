@@ -32,7 +32,11 @@ export const renderPlan = (plan: Plan): string => {
   out.push(
     table(
       ["id", "kind", "name", "inputs"],
-      plan.nodes.map((n) => [n.shortId, n.kind, n.name, n.inputs.map((id) => nameOf.get(id) ?? id.slice(0, 12)).join(", ")])
+      plan.nodes.map((n) => {
+        const names = n.inputs.map((id) => nameOf.get(id) ?? id.slice(0, 12))
+        const shown = names.length > 3 ? `${names.slice(0, 2).join(", ")} and ${names.length - 2} more` : names.join(", ")
+        return [n.shortId, n.kind, n.name, shown]
+      })
     )
   )
 
