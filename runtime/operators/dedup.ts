@@ -1,8 +1,12 @@
 /**
  * The `dedup` operator: one shard that reads every input shard in order, so "first
- * occurrence wins" is deterministic. With several inputs (priority order), a
- * duplicate is kept in the earliest input only. Dropped rows are counted under
+ * occurrence wins" is deterministic. Dropped rows are counted under
  * `drops["<method>"]`.
+ *
+ * With several inputs, they are in priority order and the last one is the dataset
+ * being deduplicated (the compiler emits `[...across, current]`). The earlier inputs
+ * only mark documents as seen: the output holds the last input's rows that appear
+ * neither earlier in it nor in any earlier input.
  */
 import { createHash } from "node:crypto"
 import { Effect, Stream } from "effect"
@@ -24,15 +28,16 @@ export const dedupOperator: Operator = {
         return yield* new RunError({ reason: "Unsupported", node, description: "dedup method minhash is not available in this runtime yet; use method exact" })
       }
       const seen = new Set<string>()
+      const last = context.inputs.length - 1
       const inputs = Stream.fromIterable(context.inputs.map((_, index) => index)).pipe(
-        Stream.flatMap((index) => context.readInput(index))
+        Stream.flatMap((index) => Stream.map(context.readInput(index), (batch) => ({ index, batch })))
       )
       const rows = inputs.pipe(
-        Stream.mapEffect((batch) =>
+        Stream.mapEffect(({ index, batch }) =>
           Effect.gen(function*() {
             const kept: Array<Row> = []
             for (const row of batch) {
-              context.stats.rowsIn++
+              if (index === last) context.stats.rowsIn++
               const text = row[params.field]
               if (typeof text !== "string") {
                 return yield* new RunError({
@@ -43,11 +48,11 @@ export const dedupOperator: Operator = {
               }
               const key = createHash("sha256").update(text).digest("base64")
               if (seen.has(key)) {
-                addCount(context.stats.drops, params.method)
+                if (index === last) addCount(context.stats.drops, params.method)
                 continue
               }
               seen.add(key)
-              kept.push(row)
+              if (index === last) kept.push(row)
             }
             return kept
           })

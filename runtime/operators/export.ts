@@ -4,6 +4,10 @@
  * files with normalized weights: `blend.txt` in Megatron's `--data-path` form
  * (`weight prefix` pairs) and `blend.json`. Prefixes are relative to the artifact
  * folder, so the files do not depend on where the store lives. One shard.
+ *
+ * Weights are normalized to sum to 1. When any weight is `null` (a mix the compiler
+ * could not size), every component is weighted by its token count instead, which is
+ * one epoch of each.
  */
 import { Effect, Stream } from "effect"
 import { RunError } from "../executor/errors.ts"
@@ -32,11 +36,7 @@ export const exportOperator: Operator = {
       if (new Set(prefixes).size !== prefixes.length) {
         return yield* new RunError({ reason: "InvalidPlan", node, description: `component names map to duplicate file names: ${prefixes.join(", ")}` })
       }
-      const totalWeight = params.components.reduce((sum, component) => sum + component.weight, 0)
-      if (!(totalWeight > 0)) {
-        return yield* new RunError({ reason: "InvalidPlan", node, description: "component weights must sum to a positive number" })
-      }
-
+      const tokenCounts: Array<number> = []
       for (const [index, component] of params.components.entries()) {
         const documents: Array<Uint32Array> = []
         yield* Stream.runForEach(context.readInput(index), (batch) =>
@@ -56,9 +56,17 @@ export const exportOperator: Operator = {
         })
         yield* context.writeFile(`${prefixes[index]}.bin`, dataset.bin, { rows: dataset.documents, tokens: dataset.tokens })
         yield* context.writeFile(`${prefixes[index]}.idx`, dataset.idx)
+        tokenCounts.push(dataset.tokens)
       }
 
-      const weights = params.components.map((component) => component.weight / totalWeight)
+      const raw = params.components.every((component) => component.weight !== null)
+        ? params.components.map((component) => component.weight ?? 0)
+        : tokenCounts
+      const totalWeight = raw.reduce((sum, weight) => sum + weight, 0)
+      if (!(totalWeight > 0)) {
+        return yield* new RunError({ reason: "InvalidPlan", node, description: "component weights (or token counts) must sum to a positive number" })
+      }
+      const weights = raw.map((weight) => weight / totalWeight)
       const blendText = params.components.map((_, index) => `${weights[index]} ${prefixes[index]}`).join(" ") + "\n"
       const blendJson = JSON.stringify(
         { format: "megatron", dtype: "int32", components: params.components.map((component, index) => ({ name: component.name, weight: weights[index], prefix: prefixes[index] })) },

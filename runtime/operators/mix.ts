@@ -10,7 +10,7 @@ import { Effect, Stream } from "effect"
 import type { JsonValue } from "../../compiler/ir.ts"
 import type { Row } from "../batch.ts"
 import { RunError } from "../executor/errors.ts"
-import { MixInputError, type MixComponentData, packMix, planMix } from "../ops/mix/mix.ts"
+import { MixInputError, type MixComponentData, packMix, planMix, resolveTargets } from "../ops/mix/mix.ts"
 import { decodeParams, MixParams } from "./params.ts"
 import { singleShard } from "./shards.ts"
 import type { Operator } from "./types.ts"
@@ -31,11 +31,8 @@ export const mixOperator: Operator = {
           description: `the mix has ${params.components.length} components but ${context.inputs.length} inputs; inputs must be the components' tokenize nodes in the same order`
         })
       }
-      const components: Array<MixComponentData> = []
+      const loaded: Array<Array<Uint32Array>> = []
       for (const [index, component] of params.components.entries()) {
-        if (!Number.isInteger(component.tokens) || component.tokens < 0) {
-          return yield* new RunError({ reason: "InvalidPlan", node, description: `component ${component.name}: tokens must be a non-negative integer, got ${component.tokens}` })
-        }
         const documents: Array<Uint32Array> = []
         yield* Stream.runForEach(context.readInput(index), (batch) =>
           Effect.gen(function*() {
@@ -53,8 +50,18 @@ export const mixOperator: Operator = {
               context.stats.tokensIn += tokens.length
             }
           }))
-        components.push({ name: component.name, target: component.tokens, documents })
+        loaded.push(documents)
       }
+      const available = loaded.map((documents) => documents.reduce((sum, document) => sum + document.length, 0))
+      const targets = yield* Effect.try({
+        try: () => resolveTargets(params.components, available, params.totalTokens),
+        catch: (cause) => new RunError({ reason: "InvalidPlan", node, description: cause instanceof Error ? cause.message : String(cause), cause })
+      })
+      const components: Array<MixComponentData> = params.components.map((component, index) => ({
+        name: component.name,
+        target: targets[index],
+        documents: loaded[index]
+      }))
 
       const packed = yield* Effect.try({
         try: () => packMix(components, planMix(components, params.seed), params),
@@ -70,13 +77,12 @@ export const mixOperator: Operator = {
       const total = packed.measuredTokens.reduce((sum, tokens) => sum + tokens, 0)
       const plannedTotal = components.reduce((sum, component) => sum + component.target, 0)
       const summary: Array<JsonValue> = components.map((component, index) => {
-        const available = component.documents.reduce((sum, document) => sum + document.length, 0)
         return {
           name: component.name,
           plannedTokens: component.target,
           measuredTokens: packed.measuredTokens[index],
-          availableTokens: available,
-          epochs: available === 0 ? 0 : component.target / available,
+          availableTokens: available[index],
+          epochs: available[index] === 0 ? 0 : component.target / available[index],
           plannedShare: plannedTotal === 0 ? 0 : component.target / plannedTotal,
           measuredShare: total === 0 ? 0 : packed.measuredTokens[index] / total
         }

@@ -45,19 +45,23 @@ export const MixParams = Schema.Struct({
   seed: Schema.Number,
   sequenceLength: Schema.Number,
   packing: Schema.Literals(["concat", "none"]),
-  totalTokens: Schema.Number,
+  /** `null` when the compiler could not size the mix; then it is the sum of the targets. */
+  totalTokens: Schema.NullOr(Schema.Number),
   components: Schema.Array(Schema.Struct({
     name: Schema.String,
-    category: Schema.optional(Schema.String),
-    weight: Schema.Number,
-    tokens: Schema.Number
+    category: Schema.optional(Schema.NullOr(Schema.String)),
+    weight: Schema.NullOr(Schema.Number),
+    /** Integer target; `null` when it depends on measured sizes (see `resolveTargets`). */
+    tokens: Schema.NullOr(Schema.Number),
+    epochs: Schema.optional(Schema.NullOr(Schema.Number))
   }))
 })
 export type MixParams = typeof MixParams.Type
 
 export const ExportParams = Schema.Struct({
   format: Schema.Literals(["megatron"]),
-  components: Schema.Array(Schema.Struct({ name: Schema.String, weight: Schema.Number })),
+  /** `weight` is `null` when the compiler could not size the mix; see the export operator. */
+  components: Schema.Array(Schema.Struct({ name: Schema.String, weight: Schema.NullOr(Schema.Number) })),
   dtype: Schema.Literals(["uint32"])
 })
 export type ExportParams = typeof ExportParams.Type

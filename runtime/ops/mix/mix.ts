@@ -36,6 +36,63 @@ export interface MixPiece {
   readonly length: number
 }
 
+export interface TargetSpec {
+  readonly name: string
+  readonly tokens: number | null
+  readonly epochs?: number | null | undefined
+  readonly weight: number | null
+}
+
+/**
+ * Resolves every component's integer token target from the measured sizes.
+ *
+ * A component with `tokens` keeps it. One with `epochs` takes
+ * `round(epochs * available)`. The rest share what those leave of `totalTokens` in
+ * proportion to their weights, rounded with the largest-remainder method so the
+ * targets sum to the budget exactly.
+ */
+export const resolveTargets = (
+  specs: ReadonlyArray<TargetSpec>,
+  available: ReadonlyArray<number>,
+  totalTokens: number | null
+): Array<number> => {
+  const targets: Array<number | undefined> = specs.map((spec, index) => {
+    if (spec.tokens !== null) {
+      if (!Number.isInteger(spec.tokens) || spec.tokens < 0) {
+        throw new MixInputError(spec.name, `component ${spec.name}: tokens must be a non-negative integer, got ${spec.tokens}`)
+      }
+      return spec.tokens
+    }
+    if (spec.epochs !== null && spec.epochs !== undefined) return Math.round(spec.epochs * available[index])
+    return undefined
+  })
+  const open = specs.map((_, index) => index).filter((index) => targets[index] === undefined)
+  if (open.length > 0) {
+    const fixed = targets.reduce<number>((sum, target) => sum + (target ?? 0), 0)
+    const weights = open.map((index) => specs[index].weight ?? 0)
+    const weightSum = weights.reduce((sum, weight) => sum + weight, 0)
+    if (totalTokens === null || !(weightSum > 0) || totalTokens < fixed) {
+      const names = open.map((index) => specs[index].name).join(", ")
+      throw new MixInputError(names, `components ${names} have neither tokens nor epochs, and the mix has no token budget left to share by weight; set tokens, epochs or totalTokens`)
+    }
+    const remaining = Math.round(totalTokens - fixed)
+    const exact = weights.map((weight) => (remaining * weight) / weightSum)
+    const floors = exact.map(Math.floor)
+    let left = remaining - floors.reduce((sum, value) => sum + value, 0)
+    const byRemainder = exact.map((value, position) => ({ position, remainder: value - floors[position] }))
+      .sort((a, b) => b.remainder - a.remainder || a.position - b.position)
+    for (const { position } of byRemainder) {
+      if (left <= 0) break
+      floors[position]++
+      left--
+    }
+    open.forEach((index, position) => {
+      targets[index] = floors[position]
+    })
+  }
+  return targets.map((target) => target ?? 0)
+}
+
 /** Salt for the interleaving shuffle, so it never shares a stream with a component's order. */
 const INTERLEAVE_SALT = 0x6d697821
 
