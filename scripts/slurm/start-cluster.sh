@@ -46,11 +46,17 @@ if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! comm
 fi
 
 # --- already running? -------------------------------------------------------
+# Whether a live (not zombie) process has this exact name. A stopped daemon can stay
+# a zombie for a while in a container whose init reaps late.
+running() {
+  ps -C "$1" -o stat= 2>/dev/null | grep -qv '^Z'
+}
+
 node_state() {
   sinfo --noheader --format=%t 2>/dev/null | head -n 1 | tr -d '*~#!%$@^-'
 }
 
-if [ "${MIXWRIGHT_SLURM_RECONFIGURE:-0}" != 1 ] && pgrep -x slurmctld >/dev/null && pgrep -x slurmd >/dev/null; then
+if [ "${MIXWRIGHT_SLURM_RECONFIGURE:-0}" != 1 ] && running slurmctld && running slurmd; then
   case "$(node_state)" in
     idle | mix | alloc)
       echo "start-cluster: cluster already running ($(sinfo --noheader --format='%n %t %c CPUs %m MB'))"
@@ -68,6 +74,13 @@ real_mem_mb=$(( mem_total_mb - margin_mb ))
 # Jobs that do not pass --mem get this much per CPU, so a job without --mem does not
 # reserve the whole node (the default under CR_Core_Memory).
 def_mem_per_cpu=$(( real_mem_mb / cpus / 2 ))
+# Socket, core and thread counts from slurmd's own probe, when it sees the same CPU
+# count as nproc; otherwise slurmd assumes one core per socket and logs a mismatch.
+topology=""
+probe="$(slurmd -C 2>/dev/null | head -n 1 || true)"
+if [[ "$probe" =~ CPUs=([0-9]+).*(SocketsPerBoard=[0-9]+\ CoresPerSocket=[0-9]+\ ThreadsPerCore=[0-9]+) ]] && [ "${BASH_REMATCH[1]}" = "$cpus" ]; then
+  topology=" ${BASH_REMATCH[2]}"
+fi
 
 mkdir -p "$CONF_DIR" "$LOG_DIR" "$STATE_DIR" "$SPOOL_DIR" "$RUN_DIR"
 chown -R slurm:slurm "$LOG_DIR" "$STATE_DIR" "$SPOOL_DIR" "$RUN_DIR"
@@ -112,7 +125,7 @@ InactiveLimit=0
 KillWait=5
 MpiDefault=none
 
-NodeName=$host CPUs=$cpus RealMemory=$real_mem_mb State=UNKNOWN
+NodeName=$host CPUs=$cpus$topology RealMemory=$real_mem_mb State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
 mv "$CONF.tmp" "$CONF"
@@ -132,7 +145,7 @@ chown munge:munge /etc/munge/munge.key
 chmod 0400 /etc/munge/munge.key
 mkdir -p /run/munge /var/log/munge /var/lib/munge
 chown munge:munge /run/munge /var/log/munge /var/lib/munge
-if ! pgrep -x munged >/dev/null; then
+if ! running munged; then
   runuser -u munge -- /usr/sbin/munged || fail "munged failed to start"
 fi
 for _ in $(seq 1 50); do
@@ -142,17 +155,25 @@ done
 munge -n | unmunge >/dev/null || fail "munge round trip failed (munge -n | unmunge)"
 
 # --- slurm daemons ------------------------------------------------------------------
+# Whether a process is alive; a zombie waiting for its parent to reap it is not.
+alive() {
+  ps -p "$1" -o stat= 2>/dev/null | grep -qv '^Z'
+}
+
 stop_daemon() {
-  local name="$1" pidfile="$2"
-  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-    kill "$(cat "$pidfile")"
-    for _ in $(seq 1 50); do
-      kill -0 "$(cat "$pidfile")" 2>/dev/null || break
-      sleep 0.1
-    done
+  local name="$1" pidfile="$2" pid
+  if [ -f "$pidfile" ]; then
+    pid="$(cat "$pidfile")"
+    if alive "$pid"; then
+      kill "$pid"
+      for _ in $(seq 1 100); do
+        alive "$pid" || break
+        sleep 0.1
+      done
+    fi
   fi
   rm -f "$pidfile"
-  if pgrep -x "$name" >/dev/null; then fail "$name is running but not from $pidfile; stop it first"; fi
+  if running "$name"; then fail "$name is running but not from $pidfile; stop it first"; fi
 }
 stop_daemon slurmd "$RUN_DIR/slurmd.pid"
 stop_daemon slurmctld "$RUN_DIR/slurmctld.pid"
