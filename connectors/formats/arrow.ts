@@ -169,8 +169,9 @@ const schemaEndianness = (bytes: Uint8Array): "big" | "little" => {
       metadataLength = i32(position)
       position += 4
     }
-    if (metadataLength <= 0) throw new Error(`invalid schema message length ${metadataLength}`)
-    need(position + metadataLength)
+    if (metadataLength <= 0 || position + metadataLength > bytes.byteLength) {
+      throw new Error(`invalid first message length ${metadataLength} for ${bytes.byteLength} bytes of input`)
+    }
     const message = position + u32(position)
     const headerTypeOffset = field(message, 1)
     const headerType = headerTypeOffset === 0 ? 0 : (need(message + headerTypeOffset + 1), bytes[message + headerTypeOffset])
