@@ -73,6 +73,8 @@ export type S3StorageEvent =
   }
   | { readonly _tag: "RetryBudgetExhausted"; readonly error: string }
   | { readonly _tag: "ConditionalWritesEmulated"; readonly bucket: string; readonly message: string }
+  /** A failed multipart upload could not be aborted; its parts stay stored (and billed) until a lifecycle rule removes them. */
+  | { readonly _tag: "AbortMultipartUploadFailed"; readonly uri: string; readonly error: string }
 
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024
 
@@ -168,7 +170,9 @@ export const makeS3Client = (options: S3StorageOptions, retryStrategy: BackoffRe
     retryStrategy,
     requestHandler: {
       requestTimeout: options.requestTimeoutMs ?? 60_000,
-      connectionTimeout: options.connectionTimeoutMs ?? 5_000
+      connectionTimeout: options.connectionTimeoutMs ?? 5_000,
+      // Without this, @smithy/node-http-handler only logs a warning when the timeout passes.
+      throwOnRequestTimeout: true
     }
   }
   if (endpoint !== undefined) {
@@ -288,8 +292,11 @@ export const reasonForSdkError = (error: unknown): StorageErrorReason => {
   if (name === "PreconditionFailed" || status === 412) return "AlreadyExists"
   if (ACCESS_DENIED.has(name) || status === 403 || status === 401) return "AccessDenied"
   if (THROTTLED.has(name) || status === 429) return "Throttled"
-  if (TIMEOUT.has(name) || shape.code === "ETIMEDOUT") return "Timeout"
-  if (CONNECTION_CODES.has(shape.code ?? "") || (status !== undefined && status >= 500)) return "Unavailable"
+  if (shape.code === "ETIMEDOUT") return "Timeout"
+  // The SDK names a reset connection TimeoutError with code ECONNRESET, so the code decides.
+  if (CONNECTION_CODES.has(shape.code ?? "")) return "Unavailable"
+  if (TIMEOUT.has(name)) return "Timeout"
+  if (status !== undefined && status >= 500) return "Unavailable"
   if (INVALID.has(name) || status === 400 || status === 416 || status === 411) return "InvalidArgument"
   if (/region is missing/i.test(shape.message ?? "")) return "InvalidArgument"
   return "Unknown"

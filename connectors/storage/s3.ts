@@ -8,6 +8,7 @@
  */
 import { Readable } from "node:stream"
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -23,6 +24,7 @@ import { globToRegExp, literalPrefix } from "./glob.ts"
 import {
   BackoffRetryStrategy,
   DEFAULT_PART_SIZE,
+  describeSdkError,
   makeS3Client,
   reasonForSdkError,
   redact,
@@ -332,24 +334,38 @@ export const makeS3Storage = (options: S3StorageOptions = {}): S3Storage => {
 
   /**
    * Uploads a body of any size with lib-storage, which splits it into `partSize`
-   * parts. Each part is a buffer, so the SDK retries failed parts, and a failed
-   * upload is aborted so no object appears at the key.
+   * parts. Each part is a buffer, so the SDK retries failed parts. A failed upload is
+   * aborted here rather than by lib-storage, because lib-storage replaces the
+   * original error with the abort's error when the abort fails too.
    */
   const upload = (uri: string, location: S3Location, body: Uint8Array | Readable) =>
     call("write", uri, location.bucket, async (abortSignal) => {
       const abortController = new AbortController()
       const onAbort = () => abortController.abort()
       abortSignal.addEventListener("abort", onAbort, { once: true })
+      const task = new Upload({
+        client,
+        params: { Bucket: location.bucket, Key: location.key, Body: body },
+        partSize,
+        queueSize: uploadConcurrency,
+        leavePartsOnError: true,
+        abortController
+      })
       try {
-        const task = new Upload({
-          client,
-          params: { Bucket: location.bucket, Key: location.key, Body: body },
-          partSize,
-          queueSize: uploadConcurrency,
-          leavePartsOnError: false,
-          abortController
-        })
         await task.done()
+      } catch (error) {
+        const uploadId = (task as unknown as { uploadId?: string }).uploadId
+        if (uploadId !== undefined) {
+          await client.send(new AbortMultipartUploadCommand({ Bucket: location.bucket, Key: location.key, UploadId: uploadId }))
+            .catch((abortError: unknown) => {
+              options.onEvent?.({
+                _tag: "AbortMultipartUploadFailed",
+                uri: redact(uri),
+                error: describeSdkError(abortError)
+              })
+            })
+        }
+        throw error
       } finally {
         abortSignal.removeEventListener("abort", onAbort)
       }

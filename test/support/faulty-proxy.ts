@@ -1,0 +1,192 @@
+/**
+ * A loopback HTTP proxy that forwards to an S3 endpoint and injects faults into a
+ * configurable share of requests: dropped connections, HTTP 500, HTTP 503 SlowDown,
+ * delays, and response bodies cut off midway. Choices come from a seeded generator,
+ * so a run is repeatable when requests arrive in the same order.
+ *
+ * The proxy reads each request body completely before it decides, so a faulted
+ * request never reaches the server and a forwarded one arrives whole. The Host
+ * header is forwarded unchanged because it is part of the SigV4 signature.
+ */
+import * as http from "node:http"
+import type { AddressInfo } from "node:net"
+
+export interface FaultShares {
+  /** Share of requests whose client connection is destroyed without a response. */
+  readonly drop?: number
+  /** Share answered with HTTP 500 InternalError. */
+  readonly error500?: number
+  /** Share answered with HTTP 503 SlowDown (S3's throttling response). */
+  readonly slowDown?: number
+  /** Share forwarded after `delayMs`. */
+  readonly delay?: number
+  /** Delay for the `delay` share, in milliseconds. Default 50. */
+  readonly delayMs?: number
+  /** Share whose response body is cut off after half its bytes (GET requests with a body only). */
+  readonly truncate?: number
+  /** Share forwarded to the server whose response is then dropped, so the server applied the request but the client never learns it. */
+  readonly dropResponse?: number
+  /** Limits faults to matching requests; the others are always forwarded. */
+  readonly match?: (request: { readonly method: string; readonly url: string }) => boolean
+}
+
+export interface FaultStats {
+  requests: number
+  forwarded: number
+  dropped: number
+  error500: number
+  slowDown: number
+  delayed: number
+  truncated: number
+  droppedResponses: number
+}
+
+export interface FaultyProxy {
+  /** `http://127.0.0.1:<port>` */
+  readonly endpoint: string
+  readonly stats: FaultStats
+  /** Replaces the fault shares for later requests. */
+  setFaults(faults: FaultShares): void
+  /** Stops the proxy and closes open connections. */
+  stop(): Promise<void>
+}
+
+/** Mulberry32: a small seeded generator of floats in [0, 1). */
+const seededRandom = (seed: number): (() => number) => {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const s3ErrorBody = (code: string, message: string): string =>
+  `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message>` +
+  `<RequestId>faulty-proxy</RequestId></Error>`
+
+type Fault = "drop" | "error500" | "slowDown" | "delay" | "truncate" | "dropResponse" | "none"
+
+const ORDER: ReadonlyArray<Exclude<Fault, "none">> = ["drop", "error500", "slowDown", "delay", "truncate", "dropResponse"]
+
+/** Starts the proxy on a random loopback port, forwarding to `target`. */
+export const startFaultyProxy = async (options: {
+  readonly target: string
+  readonly faults?: FaultShares
+  readonly seed?: number
+}): Promise<FaultyProxy> => {
+  const target = new URL(options.target)
+  const random = seededRandom(options.seed ?? 1)
+  let faults: FaultShares = options.faults ?? {}
+  const stats: FaultStats = { requests: 0, forwarded: 0, dropped: 0, error500: 0, slowDown: 0, delayed: 0, truncated: 0, droppedResponses: 0 }
+  const agent = new http.Agent({ keepAlive: true })
+
+  const choose = (method: string, url: string): Fault => {
+    if (faults.match && !faults.match({ method, url })) return "none"
+    let roll = random()
+    for (const fault of ORDER) {
+      const share = faults[fault] ?? 0
+      if (roll < share) return fault
+      roll -= share
+    }
+    return "none"
+  }
+
+  const forward = (
+    request: http.IncomingMessage,
+    body: Buffer,
+    response: http.ServerResponse,
+    fault: Fault
+  ): void => {
+    const upstream = http.request(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: request.method,
+        path: request.url,
+        headers: request.headers,
+        agent
+      },
+      (upstreamResponse) => {
+        if (fault === "dropResponse") {
+          stats.droppedResponses++
+          upstreamResponse.resume()
+          upstreamResponse.on("end", () => request.socket.destroy())
+          return
+        }
+        const length = Number(upstreamResponse.headers["content-length"] ?? 0)
+        if (fault === "truncate" && request.method === "GET" && length > 1) {
+          stats.truncated++
+          response.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers)
+          let sent = 0
+          const limit = Math.floor(length / 2)
+          upstreamResponse.on("data", (chunk: Buffer) => {
+            if (sent >= limit) return
+            const part = chunk.subarray(0, limit - sent)
+            sent += part.byteLength
+            response.write(part)
+            if (sent >= limit) {
+              upstreamResponse.destroy()
+              request.socket.destroy()
+            }
+          })
+          return
+        }
+        stats.forwarded++
+        response.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers)
+        upstreamResponse.pipe(response)
+      }
+    )
+    upstream.on("error", () => request.socket.destroy())
+    upstream.end(body)
+  }
+
+  const server = http.createServer((request, response) => {
+    const chunks: Array<Buffer> = []
+    request.on("data", (chunk: Buffer) => chunks.push(chunk))
+    request.on("end", () => {
+      stats.requests++
+      const body = Buffer.concat(chunks)
+      const fault = choose(request.method ?? "GET", request.url ?? "/")
+      switch (fault) {
+        case "drop":
+          stats.dropped++
+          request.socket.destroy()
+          return
+        case "error500":
+          stats.error500++
+          response.writeHead(500, { "content-type": "application/xml" })
+          response.end(s3ErrorBody("InternalError", "We encountered an internal error. Please try again."))
+          return
+        case "slowDown":
+          stats.slowDown++
+          response.writeHead(503, { "content-type": "application/xml" })
+          response.end(s3ErrorBody("SlowDown", "Please reduce your request rate."))
+          return
+        case "delay":
+          stats.delayed++
+          setTimeout(() => forward(request, body, response, fault), faults.delayMs ?? 50)
+          return
+        default:
+          forward(request, body, response, fault)
+      }
+    })
+  })
+
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stats,
+    setFaults: (next) => {
+      faults = next
+    },
+    stop: async () => {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      agent.destroy()
+    }
+  }
+}
