@@ -1,0 +1,6 @@
+export * from "./error.ts"
+export * from "./exact.ts"
+export * from "./makeDeduper.ts"
+export * from "./minhash.ts"
+export * from "./murmur3.ts"
+export * from "./normalize.ts"
