@@ -10,6 +10,7 @@ import { Effect } from "effect"
 import type { IrNode, JsonValue, NodeKind } from "../../compiler/ir.ts"
 import { nodeId } from "../../compiler/hash.ts"
 import { StorageLive } from "../../connectors/storage/layer.ts"
+import { TEMP_PREFIX } from "../../connectors/storage/local.ts"
 import type { Storage } from "../../connectors/storage/Storage.ts"
 import type { ExecutablePlan } from "../../runtime/executor/types.ts"
 
@@ -93,13 +94,18 @@ export const pipelinePlan = (options: PipelineOptions = {}): ExecutablePlan => {
 
 export const runLocal = <A, E>(effect: Effect.Effect<A, E, Storage>): Promise<A> => Effect.runPromise(Effect.provide(effect, StorageLive))
 
-/** Every file under `dir` (recursively), as relative path -> sha256, skipping JSON records. */
+/**
+ * Every file under `dir` (recursively), as relative path -> sha256, skipping JSON
+ * records (they hold timings) and the storage layer's in-progress temporary files
+ * (a killed process leaves them behind; listings never show them).
+ */
 export const dataFileHashes = (dir: string): Record<string, string> => {
   const out: Record<string, string> = {}
   const walk = (current: string): void => {
     for (const entry of fs.readdirSync(current, { withFileTypes: true })) {
       const full = path.join(current, entry.name)
       if (entry.isDirectory()) walk(full)
+      else if (entry.name.startsWith(TEMP_PREFIX)) continue
       else if (!entry.name.endsWith(".json") || entry.name === "blend.json") {
         out[path.relative(dir, full)] = createHash("sha256").update(fs.readFileSync(full)).digest("hex")
       }
