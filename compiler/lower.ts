@@ -126,8 +126,15 @@ export const lowerRecipe = (recipe: Recipe, mixNumbers: ReadonlyMap<string, MixP
 
   const lowerSteps = (name: string, steps: ReadonlyArray<TransformStep>, start: string, field: string): string => {
     let current = start
-    steps.forEach((step, i) => {
-      const suffix = steps.length > 1 ? `#${i + 1}` : ""
+    const stepKind = (step: TransformStep) => ("filter" in step ? "filter" : "dedup" in step ? "dedup" : "select")
+    const seen = new Map<string, number>()
+    steps.forEach((step) => {
+      // Names stay short: a suffix appears only when one kind of step repeats.
+      const kind = stepKind(step)
+      const count = (seen.get(kind) ?? 0) + 1
+      seen.set(kind, count)
+      const repeats = steps.filter((other) => stepKind(other) === kind).length > 1
+      const suffix = repeats ? `#${count}` : ""
       if ("filter" in step) {
         current = add("filter", `filter:${name}${suffix}`, { field: step.filter.field ?? field, rules: step.filter.rules }, [current])
       } else if ("dedup" in step) {

@@ -72,12 +72,27 @@ const leafHook: SchemaIssue.LeafHook = (issue) => {
 
 const formatter = SchemaIssue.makeFormatterStandardSchemaV1({ leafHook })
 
-/** Converts a Schema issue tree into recipe issues with dotted paths. */
-export const issuesFromSchema = (issue: SchemaIssue.Issue, prefix: ReadonlyArray<PropertyKey> = []): Array<RecipeIssue> =>
-  formatter(issue).issues.map((item) => ({
-    path: formatPath([...prefix, ...(item.path ?? []).map((p) => (typeof p === "object" ? p.key : p))]),
-    message: item.message
-  }))
+const valueAt = (input: unknown, path: ReadonlyArray<PropertyKey>): unknown => {
+  let current = input
+  for (const key of path) {
+    if (current === null || typeof current !== "object") return undefined
+    current = (current as Record<PropertyKey, unknown>)[key]
+  }
+  return current
+}
+
+/**
+ * Converts a Schema issue tree into recipe issues with dotted paths. `input` is the
+ * decoded value, used to show the value found where the Schema message omits it.
+ */
+export const issuesFromSchema = (issue: SchemaIssue.Issue, input?: unknown): Array<RecipeIssue> =>
+  formatter(issue).issues.map((item) => {
+    const keys = (item.path ?? []).map((p) => (typeof p === "object" ? p.key : p))
+    let message = item.message
+    if (/^Expected /.test(message)) message = lowerFirst(message)
+    if (message.startsWith("expected ") && !message.includes(", got ")) message += `, got ${describeValue(valueAt(input, keys))}`
+    return { path: formatPath(keys), message }
+  })
 
 /** Edit distance, for "did you mean" suggestions. */
 export const levenshtein = (a: string, b: string): number => {

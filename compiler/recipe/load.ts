@@ -169,7 +169,7 @@ export const loadRecipe = (file: string, options: LoadOptions = {}): Effect.Effe
         new RecipeError({
           reason: "Invalid",
           file,
-          issues: issue === undefined ? [{ path: "", message: "the recipe does not match the recipe schema" }] : issuesFromSchema(issue)
+          issues: issue === undefined ? [{ path: "", message: "the recipe does not match the recipe schema" }] : issuesFromSchema(issue, overridden)
         })
       )
     }
