@@ -33,6 +33,7 @@ import {
   RUNTIME_VERSION,
   type ShardRecord
 } from "./types.ts"
+import { concatBytes } from "../store/bytes.ts"
 
 export interface StoreOptions {
   /** Artifact store root: a local path or `s3://` URI. */
@@ -102,16 +103,6 @@ const tokenCount = (row: Row): number => {
     if (value instanceof Uint32Array) tokens += value.length
   }
   return tokens
-}
-
-const concatBytes = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
-  const out = new Uint8Array(chunks.reduce((total, chunk) => total + chunk.byteLength, 0))
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return out
 }
 
 const mergeSchemas = (schemas: ReadonlyArray<ReadonlyArray<ColumnSchema>>): Array<ColumnSchema> => {

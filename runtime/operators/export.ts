@@ -2,7 +2,8 @@
  * The `export` operator: a Megatron indexed dataset (`<component>.bin` and
  * `<component>.idx`) per component, one document per tokenized row, plus blend
  * files with normalized weights: `blend.txt` in Megatron's `--data-path` form
- * (`weight prefix` pairs) and `blend.json`. Prefixes are relative to the artifact
+ * (`weight prefix` pairs) and `blend.json` with gpt-neox's `train-data-*` keys. The
+ * formats connector stores `uint32` ids as Megatron's int32 dtype. Prefixes are relative to the artifact
  * folder, so the files do not depend on where the store lives. One shard.
  *
  * Weights are normalized to sum to 1. When any weight is `null` (a mix the compiler
@@ -11,10 +12,11 @@
  */
 import { Effect, Stream } from "effect"
 import { RunError } from "../executor/errors.ts"
-import { writeIndexedDataset } from "./internal/megatron.ts"
+import { makeIndexedDatasetWriter, writeBlendFile } from "../../connectors/formats/megatron.ts"
 import { decodeParams, ExportParams } from "./params.ts"
 import { singleShard } from "./shards.ts"
 import type { Operator } from "./types.ts"
+import { concatBytes } from "../store/bytes.ts"
 
 /** A file-name-safe form of a component name. */
 export const exportPrefix = (name: string): string => name.replace(/[^A-Za-z0-9._-]+/g, "_")
@@ -38,25 +40,27 @@ export const exportOperator: Operator = {
       }
       const tokenCounts: Array<number> = []
       for (const [index, component] of params.components.entries()) {
-        const documents: Array<Uint32Array> = []
+        const writer = makeIndexedDatasetWriter({ dtype: params.dtype, name: prefixes[index] })
+        const chunks: Array<Uint8Array> = []
         yield* Stream.runForEach(context.readInput(index), (batch) =>
           Effect.gen(function*() {
             for (const row of batch) {
               if (!(row.tokens instanceof Uint32Array)) {
                 return yield* new RunError({ reason: "InvalidInput", node, description: `component ${component.name}: an input row has no tokens column; the inputs must be tokenize nodes` })
               }
-              documents.push(row.tokens)
+              const tokens = row.tokens
+              chunks.push(yield* Effect.try({
+                try: () => writer.addDocument(tokens),
+                catch: (cause) => new RunError({ reason: "InvalidInput", node, description: `component ${component.name}: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
+              }))
               context.stats.rowsIn++
-              context.stats.tokensIn += row.tokens.length
+              context.stats.tokensIn += tokens.length
             }
           }))
-        const dataset = yield* Effect.try({
-          try: () => writeIndexedDataset(documents),
-          catch: (cause) => new RunError({ reason: "InvalidInput", node, description: `component ${component.name}: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
-        })
-        yield* context.writeFile(`${prefixes[index]}.bin`, dataset.bin, { rows: dataset.documents, tokens: dataset.tokens })
-        yield* context.writeFile(`${prefixes[index]}.idx`, dataset.idx)
-        tokenCounts.push(dataset.tokens)
+        const summary = writer.summary()
+        yield* context.writeFile(`${prefixes[index]}.bin`, concatBytes(chunks), { rows: summary.documents, tokens: summary.tokens })
+        yield* context.writeFile(`${prefixes[index]}.idx`, concatBytes([...writer.finishIndex()]))
+        tokenCounts.push(summary.tokens)
       }
 
       const raw = params.components.every((component) => component.weight !== null)
@@ -67,13 +71,11 @@ export const exportOperator: Operator = {
         return yield* new RunError({ reason: "InvalidPlan", node, description: "component weights (or token counts) must sum to a positive number" })
       }
       const weights = raw.map((weight) => weight / totalWeight)
-      const blendText = params.components.map((_, index) => `${weights[index]} ${prefixes[index]}`).join(" ") + "\n"
-      const blendJson = JSON.stringify(
-        { format: "megatron", dtype: "int32", components: params.components.map((component, index) => ({ name: component.name, weight: weights[index], prefix: prefixes[index] })) },
-        null,
-        2
-      ) + "\n"
-      yield* context.writeFile("blend.txt", new TextEncoder().encode(blendText))
-      yield* context.writeFile("blend.json", new TextEncoder().encode(blendJson))
+      const blend = yield* Effect.try({
+        try: () => writeBlendFile(params.components.map((_, index) => ({ weight: weights[index], prefix: prefixes[index] })), "blend"),
+        catch: (cause) => new RunError({ reason: "InvalidPlan", node, description: cause instanceof Error ? cause.message : String(cause), cause })
+      })
+      yield* context.writeFile("blend.txt", new TextEncoder().encode(blend.text))
+      yield* context.writeFile("blend.json", new TextEncoder().encode(blend.json))
     })
 }

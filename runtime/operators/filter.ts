@@ -1,104 +1,131 @@
 /**
- * The `filter` operator: shard `i` of the input becomes shard `i` of the output.
- * Rules run in the order the node lists them; a dropped row is counted once, against
- * the first rule that dropped it (`drops["<rule>"]`), and the detailed reason
- * (`gopher_quality.word_count`) is counted under `drops["<rule>.<check>"]` too.
- * Rules with an `apply` step (C4) also rewrite the text of the rows they keep.
+ * The `filter` operator.
+ *
+ * Rules run in the order the node lists them, built by `runtime/ops/filters` (quality,
+ * repetition, C4, FineWeb, length, language) and `runtime/ops/qdc` (`qdc` rules on
+ * per-row metrics). A dropped row is counted once against the first rule that dropped
+ * it, under `drops["<rule>"]`, and under its detailed reason
+ * (`drops["gopher_quality.word_count"]`) as well. Rules with an `apply` step (C4)
+ * rewrite the text of the rows they keep.
+ *
+ * Row-wise filters map shard `i` of the input to shard `i` of the output. A filter
+ * with a `select` param (diversity-aware selection: a cap per MinHash cluster, then a
+ * seeded, optionally stratified sample of `limit` rows) needs every row at once, so it
+ * runs as one shard; selection follows the rules.
  */
 import { Effect, Schema, Stream } from "effect"
 import type { Row } from "../batch.ts"
 import { RunError } from "../executor/errors.ts"
 import { addCount } from "../executor/types.ts"
-import { makeC4Rule } from "../ops/filters/c4.ts"
-import { makeFineWebRule } from "../ops/filters/fineweb.ts"
-import { makeGopherQualityRule, makeGopherRepetitionRule } from "../ops/filters/gopher.ts"
+import { buildFilterRule, decodeFilterRules } from "../ops/filters/makeFilter.ts"
 import type { FilterRule } from "../ops/filters/rule.ts"
-import { type FilterRuleConfig, FilterRulesSchema } from "../ops/filters/schema.ts"
+import { checkQdcRow, type QdcFilterRule, QdcFilterRuleSchema, QdcSelectSchema, selectDiverse } from "../ops/qdc/select.ts"
 import { decodeParams, FilterParams } from "./params.ts"
 import { inputShardCount } from "./shards.ts"
-import type { Operator } from "./types.ts"
+import type { NodeContext, Operator } from "./types.ts"
 
-const buildRule = (config: FilterRuleConfig): FilterRule | undefined => {
-  switch (config.rule) {
-    case "gopher_quality":
-      return makeGopherQualityRule(config)
-    case "gopher_repetition":
-      return makeGopherRepetitionRule(config)
-    case "c4":
-      return makeC4Rule(config)
-    case "fineweb":
-      return makeFineWebRule(config)
-    default:
-      // TODO: wire the length and language rules once runtime/ops/filters exports them.
-      return undefined
-  }
+/** One rule as the operator runs it: on the row, with the current text. */
+interface RowRule {
+  readonly name: string
+  /** The failing reason, or the text to keep (changed by C4, unchanged otherwise). */
+  readonly run: (row: Row, text: string) => { readonly reason: string } | { readonly text: string }
 }
 
-/** Runs the rules on one row: the first failing rule's reason, or the row to keep. */
-type RuleResult =
-  | { readonly kept: false; readonly rule: string; readonly reason: string }
-  | { readonly kept: true; readonly row: Row }
-
-const applyRules = (rules: ReadonlyArray<FilterRule>, row: Row, field: string, text: string): RuleResult => {
-  let current = text
-  for (const rule of rules) {
-    if (rule.apply !== undefined) {
-      const result = rule.apply(current)
-      if ("reason" in result) return { kept: false, rule: rule.name, reason: result.reason }
-      current = result.text
-    } else {
-      const reason = rule.check(current)
-      if (reason !== undefined) return { kept: false, rule: rule.name, reason }
-    }
+const fromFilterRule = (rule: FilterRule): RowRule => ({
+  name: rule.name,
+  run: (_row, text) => {
+    if (rule.apply !== undefined) return rule.apply(text)
+    const reason = rule.check(text)
+    return reason === undefined ? { text } : { reason }
   }
-  return { kept: true, row: current === text ? row : { ...row, [field]: current } }
+})
+
+const fromQdcRule = (rule: QdcFilterRule, field: string): RowRule => ({
+  name: "qdc",
+  run: (row, text) => {
+    const reason = checkQdcRow(row, rule, { field })
+    return reason === undefined ? { text } : { reason }
+  }
+})
+
+const decodeQdcRule = Schema.decodeUnknownSync(QdcFilterRuleSchema)
+const decodeSelect = Schema.decodeUnknownSync(QdcSelectSchema)
+
+const buildRules = (rules: ReadonlyArray<unknown>, field: string): Array<RowRule> =>
+  rules.map((config) => {
+    const name = typeof config === "object" && config !== null ? (config as { rule?: unknown }).rule : undefined
+    if (name === "qdc") return fromQdcRule(decodeQdcRule(config), field)
+    return fromFilterRule(buildFilterRule(decodeFilterRules([config])[0]))
+  })
+
+const invalidRules = (context: NodeContext) => (cause: unknown): RunError =>
+  new RunError({ reason: "InvalidPlan", node: context.node.name, description: cause instanceof Error ? cause.message : String(cause), cause })
+
+const hasSelect = (context: NodeContext): boolean => {
+  const select = context.node.params.select
+  return select !== undefined && select !== null
 }
 
 export const filterOperator: Operator = {
-  shardCount: inputShardCount,
+  shardCount: (context) => hasSelect(context) ? Effect.succeed(1) : inputShardCount(context),
   runShard: (context) =>
     Effect.gen(function*() {
       const params = yield* decodeParams(FilterParams, context.node)
       const node = context.node.name
-      const configs = yield* Schema.decodeUnknownEffect(FilterRulesSchema)(params.rules).pipe(
-        Effect.mapError((cause) => new RunError({ reason: "InvalidPlan", node, description: `invalid filter rules: ${cause.message}`, cause }))
-      )
-      const rules: Array<FilterRule> = []
-      for (const config of configs) {
-        const rule = buildRule(config)
-        if (rule === undefined) {
-          return yield* new RunError({ reason: "Unsupported", node, description: `filter rule ${config.rule} is not available in this runtime yet` })
-        }
-        rules.push(rule)
-      }
       const field = params.field
-      const rows = context.readInput(0, [context.shard]).pipe(
-        Stream.mapEffect((batch) =>
-          Effect.gen(function*() {
-            const kept: Array<Row> = []
-            for (const row of batch) {
-              context.stats.rowsIn++
-              const text = row[field]
-              if (typeof text !== "string") {
-                return yield* new RunError({
-                  reason: "InvalidInput",
-                  node,
-                  shard: context.shard,
-                  description: `field "${field}" is ${text === null || text === undefined ? "missing" : typeof text} in an input row, expected a string; set the filter's field to the text column`
-                })
-              }
-              const result = applyRules(rules, row, field, text)
-              if (result.kept) {
-                kept.push(result.row)
-              } else {
-                addCount(context.stats.drops, result.rule)
-                if (result.reason !== result.rule) addCount(context.stats.drops, result.reason)
-              }
+      const rules = yield* Effect.try({ try: () => buildRules(params.rules, field), catch: invalidRules(context) })
+      const select = hasSelect(context)
+        ? yield* Effect.try({ try: () => decodeSelect(context.node.params.select), catch: invalidRules(context) })
+        : undefined
+
+      const filterBatch = (batch: ReadonlyArray<Row>): Effect.Effect<Array<Row>, RunError> =>
+        Effect.gen(function*() {
+          const kept: Array<Row> = []
+          for (const row of batch) {
+            context.stats.rowsIn++
+            const original = row[field]
+            if (typeof original !== "string") {
+              return yield* new RunError({
+                reason: "InvalidInput",
+                node,
+                shard: context.shard,
+                description: `field "${field}" is ${original === null || original === undefined ? "missing" : typeof original} in an input row, expected a string; set the filter's field to the text column`
+              })
             }
-            return kept
-          })
-        )
-      )
-      yield* context.writeRows(rows)
+            let text = original
+            let dropped = false
+            for (const rule of rules) {
+              const result = rule.run(row, text)
+              if ("reason" in result) {
+                addCount(context.stats.drops, rule.name)
+                if (result.reason !== rule.name) addCount(context.stats.drops, result.reason)
+                dropped = true
+                break
+              }
+              text = result.text
+            }
+            if (!dropped) kept.push(text === original ? row : { ...row, [field]: text })
+          }
+          return kept
+        })
+
+      if (select === undefined) {
+        yield* context.writeRows(Stream.mapEffect(context.readInput(0, [context.shard]), filterBatch))
+        return
+      }
+
+      const all: Array<Row> = []
+      yield* Stream.runForEach(context.readInput(0), (batch) =>
+        Effect.map(filterBatch(batch), (kept) => {
+          for (const row of kept) all.push(row)
+        }))
+      const selection = yield* Effect.try({
+        try: () => selectDiverse(all, { field, ...select }, { field }),
+        catch: (cause) => new RunError({ reason: "OperatorFailed", node, description: `selection failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
+      })
+      const notSelected = all.length - selection.rows.length
+      if (notSelected > 0) addCount(context.stats.drops, "select", notSelected)
+      context.extra.select = selection.stats
+      yield* context.writeRows(Stream.make(selection.rows))
     })
 }

@@ -19,20 +19,11 @@ export type ReadParams = typeof ReadParams.Type
 
 export const FilterParams = Schema.Struct({
   field: Schema.String,
-  rules: Schema.Array(Schema.Record(Schema.String, Schema.Unknown))
+  rules: Schema.Array(Schema.Unknown),
+  /** Diversity-aware selection settings (`QdcSelectSchema`); the rule list may then be empty. */
+  select: Schema.optional(Schema.Unknown)
 })
 export type FilterParams = typeof FilterParams.Type
-
-export const DedupParams = Schema.Struct({
-  method: Schema.Literals(["exact", "minhash"]),
-  field: Schema.String,
-  ngram: Schema.Number,
-  bands: Schema.Number,
-  rows: Schema.Number,
-  threshold: Schema.Number,
-  seed: Schema.Number
-})
-export type DedupParams = typeof DedupParams.Type
 
 export const TokenizeParams = Schema.Struct({
   tokenizer: Schema.String,

@@ -1,6 +1,7 @@
 /**
  * The `read` operator: one shard per matched file, rows with the mapped output
- * columns plus `source`.
+ * columns plus `source`. Parquet, JSONL (plain, `.gz`, `.zst`) and Arrow IPC files are
+ * decoded by `connectors/formats`; a `text` source is one document per file.
  *
  * `onError: "fail"` stops at the first bad record or file with an error naming the
  * file and line or row. `onError: "skip"` drops it, counts it in the shard's
@@ -9,13 +10,14 @@
  */
 import { Effect, Stream } from "effect"
 import { FormatError } from "../../connectors/formats/FormatError.ts"
+import { readArrowBatches } from "../../connectors/formats/arrow.ts"
+import { readJsonl } from "../../connectors/formats/jsonl.ts"
 import { readParquetBatches } from "../../connectors/formats/parquet-read.ts"
 import { asyncBufferFor } from "../../connectors/storage/adapters.ts"
 import { Storage } from "../../connectors/storage/Storage.ts"
 import type { Batch, Row } from "../batch.ts"
 import { RunError } from "../executor/errors.ts"
 import { addCount } from "../executor/types.ts"
-import { decodeJsonl } from "./internal/jsonl.ts"
 import { decodeParams, ReadParams } from "./params.ts"
 import type { NodeContext, Operator, ShardContext } from "./types.ts"
 
@@ -80,54 +82,80 @@ async function* readFileRows(
   storage: Storage["Service"]
 ): AsyncGenerator<Batch> {
   const skip = params.onError === "skip"
-  const failOrSkip = (error: FormatError): void => {
-    if (!skip) throw error
-    addCount(context.stats.skips, error.reason)
-  }
-  const emit = (raw: Row, where: { line?: number; row?: number }, out: Array<Row>): void => {
-    context.stats.rowsIn++
-    const mapped = mapRow(raw, params.fields, params.source)
-    if (typeof mapped === "string") {
-      failOrSkip(new FormatError({
-        format: params.format === "parquet" ? "parquet" : "jsonl",
+  const format = params.format === "parquet" ? "parquet" : params.format === "arrow" ? "arrow" : "jsonl"
+  const textColumn = params.fields.text
+  const mapBatch = (batch: ReadonlyArray<Row>, firstRow: number): Array<Row> => {
+    const out: Array<Row> = []
+    for (const [offset, raw] of batch.entries()) {
+      context.stats.rowsIn++
+      const mapped = mapRow(raw, params.fields, params.source)
+      if (typeof mapped !== "string") {
+        out.push(mapped)
+        continue
+      }
+      const error = new FormatError({
+        format,
         reason: "MissingField",
         file: uri,
-        ...where,
-        description: `the text field "${mapped}" is missing or not a string; fix the source's fields.text or set onError: "skip"`
-      }))
-      return
+        row: firstRow + offset,
+        description: `row ${firstRow + offset}: the text field "${mapped}" is missing or not a string; fix the source's fields.text or set onError: "skip"`
+      })
+      if (!skip) throw error
+      addCount(context.stats.skips, error.reason)
     }
-    out.push(mapped)
+    return out
   }
 
   try {
-    if (params.format === "parquet") {
-      const buffer = await asyncBufferFor(storage, uri)
-      context.stats.bytesIn += buffer.byteLength
-      const columns = Object.keys(params.fields).length === 0 ? undefined : [...new Set(Object.values(params.fields))]
+    if (params.format === "jsonl") {
+      const reader = readJsonl(Stream.toAsyncIterable(storage.readStream(uri)), {
+        name: uri,
+        onError: params.onError,
+        maxRecordBytes: params.maxRecordBytes,
+        ...(textColumn === undefined ? {} : { requiredFields: [textColumn] })
+      })
       let row = 0
-      for await (const batch of readParquetBatches(buffer, columns === undefined ? { name: uri } : { name: uri, columns })) {
-        const out: Array<Row> = []
-        for (const raw of batch) emit(raw, { row: row++ }, out)
-        yield out
+      for await (const batch of reader.batches) {
+        yield mapBatch(batch, row)
+        row += batch.length
       }
-    } else if (params.format === "jsonl" || params.format === "text") {
+      context.stats.bytesIn += reader.counts.bytes
+      for (const [reason, count] of Object.entries(reader.counts.skipped)) {
+        if (count > 0) addCount(context.stats.skips, reason, count)
+      }
+    } else if (params.format === "parquet" || params.format === "arrow") {
+      const columns = Object.keys(params.fields).length === 0 ? undefined : [...new Set(Object.values(params.fields))]
+      const options = columns === undefined ? { name: uri } : { name: uri, columns }
+      let batches: AsyncIterable<Array<Row>>
+      if (params.format === "parquet") {
+        const buffer = await asyncBufferFor(storage, uri)
+        context.stats.bytesIn += buffer.byteLength
+        batches = readParquetBatches(buffer, options)
+      } else {
+        const bytes = await Effect.runPromise(storage.read(uri))
+        context.stats.bytesIn += bytes.byteLength
+        batches = readArrowBatches(bytes, options)
+      }
+      let row = 0
+      for await (const batch of batches) {
+        yield mapBatch(batch, row)
+        row += batch.length
+      }
+    } else {
+      // A text source is one document per file.
       const bytes = await Effect.runPromise(storage.read(uri))
       context.stats.bytesIn += bytes.byteLength
-      let out: Array<Row> = []
-      for (const item of decodeJsonl(bytes, uri, params.maxRecordBytes)) {
-        if ("error" in item) failOrSkip(item.error)
-        else emit(item.row, { line: item.line }, out)
-        if (out.length >= 1024) {
-          yield out
-          out = []
-        }
+      let text: string
+      try {
+        text = new TextDecoder("utf-8", { fatal: true }).decode(bytes)
+      } catch (cause) {
+        throw new FormatError({ format: "jsonl", reason: "InvalidUtf8", file: uri, description: "the text file is not valid UTF-8; fix the encoding or set onError: \"skip\"", cause })
       }
-      yield out
-    } else {
-      throw new RunError({ reason: "Unsupported", node: context.node.name, uri, description: `format ${params.format} is not implemented by the read operator yet` })
+      context.stats.rowsIn++
+      yield [{ text, source: params.source }]
     }
   } catch (cause) {
+    // A file that fails as a whole (empty, truncated, corrupt) is skipped whole and counted once.
     if (skip && cause instanceof FormatError) {
       addCount(context.stats.skips, cause.reason)
       return

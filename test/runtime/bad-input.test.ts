@@ -47,7 +47,7 @@ const cases = () => {
       file: write("missing.jsonl", `${goodLines[0]}\n{"body":"no text here"}\n${goodLines[1]}\n`),
       format: "jsonl",
       reason: "MissingField",
-      message: "text field \"text\" is missing",
+      message: "\"text\" is missing",
       keptRows: 2
     },
     {

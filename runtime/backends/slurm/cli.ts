@@ -87,15 +87,15 @@ export interface TaskRecord {
   readonly arrayJobId: JobId
   readonly index: number
   readonly state: SlurmJobState
-  /** Why the task is pending or ended, such as `Dependency` or `NonZeroExitCode`. */
+  /** Slurm's reason code for a pending or ended task, such as `Dependency` or `NonZeroExitCode`. */
   readonly reason: string
   /** ISO start time, or `undefined` when the task never started. */
   readonly startTime: string | undefined
 }
 
 /**
- * Lists the array tasks of the current user that slurmctld still knows, including
- * finished ones (`--states=all`); finished tasks drop out after `MinJobAge` seconds.
+ * Lists the array tasks of the current user that slurmctld still keeps, including
+ * finished ones (`--states=all`). Finished tasks drop out after `MinJobAge` seconds.
  * Pending tasks of an array are expanded one record per index (`--array`).
  */
 export const queryTasks: Effect.Effect<ReadonlyArray<TaskRecord>, SlurmError> = Effect.gen(function*() {

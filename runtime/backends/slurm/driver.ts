@@ -9,9 +9,9 @@
  * - `logs/<node-id>/<array job id>_<shard>.log`: one log per task attempt.
  * - `done/<node-id>/<shard>`: written by a task whose command exited 0.
  *
- * Slurm writes the logs and done markers itself, so `storeDir` must be a path on a
- * file system that the driver and every compute node share; artifacts may still go
- * to S3 through the task command.
+ * Slurm and the tasks write the logs and done markers themselves, so `storeDir` must
+ * be a path on a file system that the driver and every compute node share.
+ * Artifacts may still go to S3 through the task command.
  */
 import { mkdirSync } from "node:fs"
 import { Duration, Effect } from "effect"
@@ -34,7 +34,7 @@ export interface SlurmResources {
   readonly extraFlags?: ReadonlyArray<string>
 }
 
-/** One plan node as the driver sees it. `dependsOn` holds ids of nodes earlier in the list. */
+/** One plan node, as the driver runs it. `dependsOn` contains ids of nodes earlier in the list. */
 export interface SlurmNode {
   readonly id: string
   readonly name: string
@@ -174,9 +174,9 @@ const toNodeState = (run: NodeRun): NodeState => ({
  * once all its dependencies are submitted, with `--dependency=afterok:` on their jobs.
  * The driver polls squeue every `pollInterval`. A shard whose task fails (non-zero
  * exit, cancelled, timed out, or gone from squeue without a done marker) is
- * resubmitted, with the other failed shards of the same poll, as `--array=3,7`;
- * pending dependents then get their dependency rewritten to the new task ids with
- * `scontrol update`. After `retries` resubmissions the run fails with a `TaskFailed`
+ * resubmitted together with the other failed shards of the same poll, as
+ * `--array=3,7`. Pending dependents then get their dependency rewritten to the new
+ * task ids with `scontrol update`. After `retries` resubmissions the run fails with a `TaskFailed`
  * error naming the node, the shard and the log of the last attempt, and the
  * driver cancels its other jobs.
  *

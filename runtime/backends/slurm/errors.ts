@@ -4,7 +4,7 @@
 import { Schema } from "effect"
 
 /**
- * Why a Slurm operation failed.
+ * Failure classes of Slurm operations.
  *
  * - `InvalidArgument`: bad driver input (unknown dependency, a store on S3, a bad option).
  * - `CommandNotFound`: `sbatch`, `squeue`, `scontrol` or `scancel` is not on PATH.

@@ -2,9 +2,9 @@
  * Renders the sbatch script for one plan node: a job array with one task per shard.
  *
  * Each array task runs the node's command with `$SLURM_ARRAY_TASK_ID` appended as the
- * shard index, writes its log to `<logDir>/<array job id>_<shard>.log` and, when the
- * command exits 0, a done marker `<doneDir>/<shard>` that lets a restarted driver see
- * the shard succeeded after Slurm has forgotten the job.
+ * shard index and writes its log to `<logDir>/<array job id>_<shard>.log`. When the
+ * command exits 0, the task also writes a done marker `<doneDir>/<shard>`, so a
+ * restarted driver can tell the shard succeeded after squeue no longer lists it.
  */
 import { SlurmError } from "./errors.ts"
 
@@ -94,9 +94,10 @@ const checkOptions = (options: SbatchScriptOptions): void => {
 /**
  * Renders an sbatch script. Pure: the same options give the same text.
  *
- * Throws a `SlurmError` with reason `InvalidArgument` naming the field when an option is invalid (a zero array
- * size, an index outside the array, a multi-line flag), because a bad script would
- * only fail later inside Slurm with a less helpful message.
+ * Throws a `SlurmError` with reason `InvalidArgument` that names the field when an
+ * option is invalid (a zero array size, an index outside the array, a multi-line
+ * flag). A bad script would otherwise fail later inside Slurm, with a less helpful
+ * message.
  */
 export const renderSbatchScript = (options: SbatchScriptOptions): string => {
   checkOptions(options)
@@ -113,9 +114,8 @@ export const renderSbatchScript = (options: SbatchScriptOptions): string => {
   directives.push(...(options.extraFlags ?? []))
 
   const lines = ["#!/bin/bash", ...directives.map((directive) => `#SBATCH ${directive}`), "", "set -uo pipefail"]
-  for (const [name, value] of Object.entries(options.env ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    lines.push(`export ${name}=${shellQuote(value)}`)
-  }
+  const names = Object.keys(options.env ?? {}).sort()
+  for (const name of names) lines.push(`export ${name}=${shellQuote(options.env![name])}`)
   lines.push(
     'shard="$SLURM_ARRAY_TASK_ID"',
     'echo "mixwright: job ${SLURM_ARRAY_JOB_ID}_${shard} on $(hostname) started at $(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)"',

@@ -86,9 +86,10 @@ const fmix = (h: number): number => {
  * Computes MinHash signatures with fixed hash functions.
  *
  * Signature position k is the minimum over shingle hashes x of
- * h_k(x) = mix((x XOR b_k) * a_k mod 2^32), where a_k is odd and mix is an
- * xorshift-multiply step. Every step is invertible, so each h_k is a permutation of
- * the 32-bit values. All arithmetic is 32-bit (`Math.imul`), and (a_k, b_k) come from
+ * h_k(x) = v XOR (v >>> 16) with v = (x XOR b_k) * a_k mod 2^32 and a_k odd. Every
+ * step is invertible, so each h_k is a permutation of the 32-bit values. The shingle
+ * hashes x are already avalanche-mixed, so one multiply per function is enough: the
+ * Jaccard estimates and the LSH S-curve are checked in `test/ops/dedup.test.ts`. All arithmetic is 32-bit (`Math.imul`), and (a_k, b_k) come from
  * SplitMix32 seeded with `seed`.
  */
 export class MinHasher {
@@ -177,9 +178,7 @@ export class MinHasher {
       let min = 0xffffffff
       for (let i = 0; i < count; i++) {
         let v = Math.imul(shingles[i] ^ b, a)
-        v ^= v >>> 15
-        v = Math.imul(v, 0x2c1b3c6d)
-        v = (v ^ (v >>> 12)) >>> 0
+        v = (v ^ (v >>> 16)) >>> 0
         if (v < min) min = v
       }
       signature[k] = min
