@@ -74,8 +74,9 @@ real_mem_mb=$(( mem_total_mb - margin_mb ))
 # Jobs that do not pass --mem get this much per CPU, so a job without --mem does not
 # reserve the whole node (the default under CR_Core_Memory).
 def_mem_per_cpu=$(( real_mem_mb / cpus / 2 ))
-# Socket, core and thread counts from slurmd's own probe, when it sees the same CPU
-# count as nproc; otherwise slurmd assumes one core per socket and logs a mismatch.
+# Socket, core and thread counts come from slurmd's own probe when it reports the
+# same CPU count as nproc. Without them slurmd assumes one core per socket and logs
+# that it reconfigured the node.
 topology=""
 probe="$(slurmd -C 2>/dev/null | head -n 1 || true)"
 if [[ "$probe" =~ CPUs=([0-9]+).*(SocketsPerBoard=[0-9]+\ CoresPerSocket=[0-9]+\ ThreadsPerCore=[0-9]+) ]] && [ "${BASH_REMATCH[1]}" = "$cpus" ]; then
@@ -114,6 +115,9 @@ JobCompType=jobcomp/filetxt
 JobCompLoc=$LOG_DIR/jobcomp.log
 
 SchedulerType=sched/backfill
+# Schedule queued batch jobs right after a job ends or is submitted. The default
+# batch_sched_delay of 3 s adds up to 3 s before every array task and dependent job.
+SchedulerParameters=batch_sched_delay=0
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 DefMemPerCPU=$def_mem_per_cpu
@@ -129,9 +133,6 @@ NodeName=$host CPUs=$cpus$topology RealMemory=$real_mem_mb State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
 mv "$CONF.tmp" "$CONF"
-# slurmctld refuses to start when cgroup.conf is absent only for cgroup plugins; keep
-# none so nothing tries to mount cgroups.
-rm -f "$CONF_DIR/cgroup.conf"
 
 # --- munge --------------------------------------------------------------------
 if [ ! -s /etc/munge/munge.key ]; then

@@ -57,7 +57,8 @@ describe.skipIf(unavailable !== undefined)("slurm driver on a real cluster", () 
     expect(firstStartOfB).toBeGreaterThanOrEqual(lastEndOfA)
 
     const submittedB = events.find((event) => event._tag === "JobSubmitted" && event.nodeId === "b")
-    expect(submittedB?._tag === "JobSubmitted" && submittedB.dependencies).toEqual([summary.nodes[0].jobIds[0]])
+    expect(submittedB?._tag).toBe("JobSubmitted")
+    expect(submittedB?._tag === "JobSubmitted" ? submittedB.dependencies : undefined).toEqual([summary.nodes[0].jobIds[0]])
     for (const shard of [0, 1, 2]) expect(workspace.output("a", shard)).toBe(`a shard ${shard} of 3\n`)
     expect(existsSync(join(workspace.dir, "artifacts", "b", "_manifest.json"))).toBe(true)
     // The script is kept in the store as submitted, and each task wrote its own log.
@@ -116,7 +117,7 @@ describe.skipIf(unavailable !== undefined)("slurm driver on a real cluster", () 
 
   it("re-attaches after a restart without resubmitting", async () => {
     const workspace = makeWorkspace()
-    workspace.mark("sleep-b", "4")
+    workspace.mark("sleep-b", "5")
     const nodes = [node("a", 2), node("b", 2, ["a"])]
     const config = join(workspace.dir, "driver.json")
     const { writeFileSync } = await import("node:fs")

@@ -26,11 +26,11 @@ export const clusterUnavailableReason = (): string | undefined => {
 /**
  * A task script: `task.sh <work dir> <node name> <shards> <shard>`.
  *
- * It appends the attempt to `runs/<node>-<shard>`, records its start and end time
- * (seconds since the epoch), fails with exit 3 when `fail-<node>-<shard>` exists,
- * sleeps 60 s once when `slow-<node>-<shard>` exists (the file is removed first),
- * writes `artifacts/<node>/<shard>.txt` and `artifacts/<node>/_manifest.json` when it is
- * the last shard of the node to finish.
+ * It appends the attempt to `runs/<node>-<shard>` and records its start and end time
+ * (seconds since the epoch). It fails with exit 3 when `fail-<node>-<shard>` exists.
+ * It sleeps 60 s once when `slow-<node>-<shard>` exists, removing the file first.
+ * It writes `artifacts/<node>/<shard>.txt`, and the last shard of the node to finish
+ * also writes `artifacts/<node>/_manifest.json`.
  */
 const TASK_SCRIPT = `#!/bin/bash
 set -euo pipefail
