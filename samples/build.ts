@@ -186,8 +186,8 @@ function bestPath(prompt: Record<string, unknown>): Array<{ role: string; conten
   let node: Record<string, unknown> | undefined = prompt
   while (node !== undefined) {
     messages.push({ role: node.role === "prompter" ? "user" : "assistant", content: String(node.text) })
-    const replies = (node.replies as Array<Record<string, unknown>> | undefined) ?? []
-    const ranked = [...replies].sort((a, b) => Number(a.rank ?? 1e9) - Number(b.rank ?? 1e9))
+    const replies: Array<Record<string, unknown>> = (node.replies as Array<Record<string, unknown>> | undefined) ?? []
+    const ranked: Array<Record<string, unknown>> = [...replies].sort((a, b) => Number(a.rank ?? 1e9) - Number(b.rank ?? 1e9))
     node = ranked[0]
   }
   return messages
@@ -489,12 +489,13 @@ const postTraining: ReadonlyArray<Row> = [
   },
 ]
 
-// Collects the strings a sample contributes to training: the mapped fields of every record.
-function recordsOf(path: string, format: Format): Array<Record<string, unknown>> {
-  if (format === "parquet") throw new Error("parquet records are read in countTokens")
+// Reads every JSONL record of a sample, with the longest line in UTF-8 bytes.
+function readRecords(path: string): { records: Array<Record<string, unknown>>; maxLineBytes: number } {
   const bytes = readFileSync(path)
   const text = (path.endsWith(".gz") ? gunzipSync(bytes) : bytes).toString("utf8")
-  return text.split("\n").filter((line) => line.trim() !== "").map((line) => JSON.parse(line))
+  const lines = text.split("\n").filter((line) => line.trim() !== "")
+  const maxLineBytes = lines.reduce((max, line) => Math.max(max, Buffer.byteLength(line)), 0)
+  return { records: lines.map((line) => JSON.parse(line)), maxLineBytes }
 }
 
 function stringsOf(value: unknown, out: Array<string>): void {
@@ -504,23 +505,32 @@ function stringsOf(value: unknown, out: Array<string>): void {
   else if (value !== null && typeof value === "object") for (const item of Object.values(value)) stringsOf(item, out)
 }
 
-async function countTokens(path: string, format: Format, fields: Record<string, string>): Promise<{ tokens: number; records: number }> {
+// Counts cl100k tokens of the mapped fields and measures the largest record in UTF-8 bytes: the
+// longest JSONL line, or for Parquet the longest mapped values joined by newlines.
+async function countTokens(
+  path: string, format: Format, fields: Record<string, string>,
+): Promise<{ tokens: number; records: number; maxRecordBytes: number }> {
   let records: Array<Record<string, unknown>>
+  let maxRecordBytes = 0
   if (format === "parquet") {
     const { parquetReadObjects } = await import("hyparquet")
     const { compressors } = await import("hyparquet-compressors")
     const bytes = readFileSync(path)
     records = await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), compressors })
   } else {
-    records = recordsOf(path, format)
+    const read = readRecords(path)
+    records = read.records
+    maxRecordBytes = read.maxLineBytes
   }
   let tokens = 0
   for (const record of records) {
     const strings: Array<string> = []
     for (const column of Object.values(fields)) stringsOf(record[column], strings)
-    tokens += encoder.encode(strings.join("\n"), [], []).length
+    const text = strings.join("\n")
+    tokens += encoder.encode(text, [], []).length
+    if (format === "parquet") maxRecordBytes = Math.max(maxRecordBytes, Buffer.byteLength(text))
   }
-  return { tokens, records: records.length }
+  return { tokens, records: records.length, maxRecordBytes }
 }
 
 interface IndexEntry {
@@ -534,6 +544,7 @@ interface IndexEntry {
   readonly fields: Record<string, string>
   readonly bytes: number
   readonly records: number
+  readonly maxRecordBytes: number
   readonly approxTokens: number
   readonly license: string
   readonly sha256: string
@@ -574,12 +585,12 @@ async function main(): Promise<void> {
       mkdirSync(dirname(dest), { recursive: true })
       output.write(dest)
       const bytes = readFileSync(dest)
-      const { tokens, records } = await countTokens(dest, output.format, output.fields)
+      const { tokens, records, maxRecordBytes } = await countTokens(dest, output.format, output.fields)
       index.push({
         row: row.row, category: row.category, dataset: row.dataset, language: row.language,
         uri: relative(projectRoot, dest), format: output.format,
         compression: dest.endsWith(".gz") ? "gzip" : "none",
-        fields: output.fields, bytes: bytes.length, records, approxTokens: tokens, license: output.license,
+        fields: output.fields, bytes: bytes.length, records, maxRecordBytes, approxTokens: tokens, license: output.license,
         sha256: createHash("sha256").update(bytes).digest("hex"),
       })
     }
@@ -625,6 +636,10 @@ function readme(index: ReadonlyArray<IndexEntry>): string {
     "- Share-alike sources (Wikipedia, Stack Exchange, Universal Dependencies, the unarXive papers) keep",
     "  their license and attribution in `SOURCE.md`; a mix that includes them inherits those terms.",
     "- The snapshot's non-commercial Alpaca seed tasks and the AIME/AMC competition problems are not used.",
+    "",
+    `The largest record is ${Math.max(...index.map((entry) => entry.maxRecordBytes)).toLocaleString("en-US")} bytes ` +
+      "(`maxRecordBytes` in `index.json`: the longest JSONL line, or the longest mapped Parquet value),",
+    "so a `read` node over these samples needs a `maxRecordBytes` limit at least that large.",
     "",
     "Token counts are cl100k_base (js-tiktoken) counts of the mapped fields of every record, joined by",
     "newlines; Arcade100k counts differ slightly (it splits digits into single tokens).",

@@ -19,6 +19,7 @@ interface IndexEntry {
   readonly fields: Record<string, string>
   readonly bytes: number
   readonly records: number
+  readonly maxRecordBytes: number
   readonly approxTokens: number
   readonly license: string
   readonly sha256: string
@@ -99,6 +100,15 @@ describe.each(index.map((entry) => [entry.uri, entry] as const))("sample %s", (_
     const bytes = readFileSync(path)
     expect(bytes.length).toBe(entry.bytes)
     expect(createHash("sha256").update(bytes).digest("hex")).toBe(entry.sha256)
+  })
+
+  it("records its record count and largest line", () => {
+    if (entry.format !== "jsonl") return
+    const bytes = readFileSync(path)
+    const text = (entry.compression === "gzip" ? gunzipSync(bytes) : bytes).toString("utf8")
+    const lines = text.split("\n").filter((line) => line.trim() !== "")
+    expect(lines).toHaveLength(entry.records)
+    expect(Math.max(...lines.map((line) => Buffer.byteLength(line)))).toBe(entry.maxRecordBytes)
   })
 
   it("has a SOURCE.md with origin and license", () => {
