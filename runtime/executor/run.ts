@@ -211,6 +211,7 @@ export const runPlan = (
 
     const nodes = outcomes.map((outcome) => outcome.summary)
     const mixes: Array<MixSummary> = []
+    const qdc: Array<RunSummary["qdc"][number]> = []
     const outputs: Record<string, ReadonlyArray<string>> = {}
     for (const outcome of outcomes) {
       const manifest = outcome.manifest
@@ -219,7 +220,12 @@ export const runPlan = (
         const mix = mixSummaryOf(manifest)
         if (mix !== undefined) mixes.push(mix)
       }
-      if (manifest.kind === "mix" || manifest.kind === "export") outputs[manifest.name] = artifactFileUris(root, manifest)
+      if (manifest.kind === "qdc" && manifest.extra.qdc !== undefined) {
+        qdc.push({ nodeId: manifest.nodeId, name: manifest.name, report: manifest.extra.qdc })
+      }
+      if (manifest.kind === "mix" || manifest.kind === "export" || manifest.kind === "qdc") {
+        outputs[manifest.name] = artifactFileUris(root, manifest)
+      }
     }
     const count = (status: NodeSummary["status"]) => nodes.filter((node) => node.status === status).length
     const finishedAt = new Date()
@@ -233,6 +239,7 @@ export const runPlan = (
       toolVersion: RUNTIME_VERSION,
       nodes,
       mixes,
+      qdc,
       outputs,
       totals: {
         computed: count("computed"),

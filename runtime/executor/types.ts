@@ -207,7 +207,9 @@ export interface RunSummary {
   readonly toolVersion: string
   readonly nodes: ReadonlyArray<NodeSummary>
   readonly mixes: ReadonlyArray<MixSummary>
-  /** Absolute URIs of the files the plan's `mix` and `export` nodes wrote, by node name. */
+  /** Reports of the plan's `qdc` nodes (the selected metrics of `runtime/ops/qdc`'s `QdcReport`). */
+  readonly qdc: ReadonlyArray<{ readonly nodeId: string; readonly name: string; readonly report: JsonValue }>
+  /** Absolute URIs of the files the plan's `mix`, `export` and `qdc` nodes wrote, by node name. */
   readonly outputs: { readonly [nodeName: string]: ReadonlyArray<string> }
   readonly totals: {
     readonly computed: number

@@ -8,20 +8,12 @@ import { RunError } from "../executor/errors.ts"
 import { dedupOperator } from "./dedup.ts"
 import { exportOperator } from "./export.ts"
 import { filterOperator } from "./filter.ts"
+import { generateOperator } from "./generate.ts"
 import { mixOperator } from "./mix.ts"
+import { qdcOperator } from "./qdc.ts"
 import { readOperator } from "./read.ts"
 import { tokenizeOperator } from "./tokenize.ts"
 import type { Operator } from "./types.ts"
-
-/** An operator for kinds this runtime does not execute yet; every call fails with `Unsupported`. */
-const unsupported = (kind: NodeKind, hint: string): Operator => {
-  const fail = (node: IrNode) =>
-    Effect.fail(new RunError({ reason: "Unsupported", node: node.name, description: `${kind} nodes are not executed by this runtime yet; ${hint}` }))
-  return {
-    shardCount: (context) => fail(context.node),
-    runShard: (context) => fail(context.node)
-  }
-}
 
 /** `stage` nodes are training jobs; the executor reports them as `external` and never calls this. */
 const stageOperator: Operator = {
@@ -32,15 +24,13 @@ const stageOperator: Operator = {
 
 export const OPERATORS: Record<NodeKind, Operator> = {
   read: readOperator,
-  // TODO: wrap connectors/generators once its entry point is settled.
-  generate: unsupported("generate", "remove the generator from the recipe or run it separately"),
+  generate: generateOperator,
   filter: filterOperator,
   dedup: dedupOperator,
   tokenize: tokenizeOperator,
   mix: mixOperator,
   export: exportOperator,
-  // TODO: wrap runtime/ops/qdc once it exists.
-  qdc: unsupported("qdc", "remove the qdc step from the recipe"),
+  qdc: qdcOperator,
   stage: stageOperator
 }
 

@@ -99,7 +99,7 @@ thead th { background: #f7fafc; }
 .run-a { color: ${COLORS[0]}; } .run-b { color: ${COLORS[1]}; }
 `
 
-/** Renders the comparison page and its JSON; `json.rows` holds the same numbers as the HTML table. */
+/** Renders the comparison page and its JSON; `json.rows` contains the same numbers as the HTML table. */
 export const renderComparisonReport = (a: LabeledQdcReport, b: LabeledQdcReport): { readonly html: string; readonly json: ComparisonJson } => {
   const flatA = flattenQdcReport(a)
   const flatB = new Map(flattenQdcReport(b))

@@ -3,7 +3,7 @@
  * and scancel. Every call runs the real binary; nothing here keeps state.
  */
 import { execFile } from "node:child_process"
-import { Effect } from "effect"
+import { Effect, Schedule } from "effect"
 import { SlurmError } from "./errors.ts"
 
 /** Output of a finished command. */
@@ -44,13 +44,15 @@ export type JobId = string
  *
  * `dependencies` are job ids (`123`) or array task ids (`123_4`); the job starts
  * only after all of them complete with exit status 0 (`--dependency=afterok:...`).
+ * With `hold`, the job also waits for `release` (`sbatch --hold`).
  */
 export const submit = (
   scriptPath: string,
-  options: { readonly dependencies?: ReadonlyArray<JobId> } = {}
+  options: { readonly dependencies?: ReadonlyArray<JobId>; readonly hold?: boolean } = {}
 ): Effect.Effect<JobId, SlurmError> =>
   Effect.gen(function*() {
     const args = ["--parsable"]
+    if (options.hold === true) args.push("--hold")
     const dependency = renderDependency(options.dependencies ?? [])
     if (dependency !== undefined) args.push(`--dependency=${dependency}`)
     args.push(scriptPath)
@@ -74,6 +76,9 @@ export const renderDependency = (dependencies: ReadonlyArray<JobId>): string | u
 /** Replaces the dependency of a pending job; an empty list clears it. */
 export const updateDependency = (jobId: JobId, dependencies: ReadonlyArray<JobId>): Effect.Effect<void, SlurmError> =>
   Effect.asVoid(runCommand("scontrol", ["update", `JobId=${jobId}`, `Dependency=${renderDependency(dependencies) ?? ""}`]))
+
+/** Releases a job submitted with `hold` (`scontrol release`). */
+export const release = (jobId: JobId): Effect.Effect<void, SlurmError> => Effect.asVoid(runCommand("scontrol", ["release", jobId]))
 
 /** Cancels jobs or array tasks. Cancelling a job that already ended is not an error for scancel. */
 export const cancel = (jobIds: ReadonlyArray<JobId>): Effect.Effect<void, SlurmError> =>
@@ -100,7 +105,14 @@ export interface TaskRecord {
  */
 export const queryTasks: Effect.Effect<ReadonlyArray<TaskRecord>, SlurmError> = Effect.gen(function*() {
   const format = "%F|%K|%T|%r|%S"
-  const { stdout } = yield* runCommand("squeue", ["--me", "--array", "--states=all", "--noheader", `--format=${format}`])
+  // A busy slurmctld can time out a request, so a failed squeue is retried a few times.
+  const { stdout } = yield* runCommand("squeue", ["--me", "--array", "--states=all", "--noheader", `--format=${format}`]).pipe(
+    Effect.retry({
+      while: (error) => error.reason === "CommandFailed",
+      schedule: Schedule.exponential("250 millis"),
+      times: 4
+    })
+  )
   const records: Array<TaskRecord> = []
   for (const line of stdout.split("\n")) {
     if (line.trim() === "") continue

@@ -46,7 +46,15 @@ export interface SlurmNode {
 /** Progress reports; the driver also logs each one through Effect logging. */
 export type SlurmEvent =
   | { readonly _tag: "NodeSkipped"; readonly nodeId: string }
-  | { readonly _tag: "JobSubmitted"; readonly nodeId: string; readonly jobId: string; readonly shards: ReadonlyArray<number>; readonly dependencies: ReadonlyArray<string> }
+  | {
+    readonly _tag: "JobSubmitted"
+    readonly nodeId: string
+    readonly jobId: string
+    readonly shards: ReadonlyArray<number>
+    readonly dependencies: ReadonlyArray<string>
+    readonly held: boolean
+  }
+  | { readonly _tag: "JobReleased"; readonly nodeId: string; readonly jobId: string }
   | { readonly _tag: "JobReattached"; readonly nodeId: string; readonly jobId: string }
   | {
     readonly _tag: "TaskFailed"
@@ -77,6 +85,13 @@ export interface RunNodesOnSlurmOptions<E = never, R = never> {
    * Defaults to the existence of `<storeDir>/artifacts/<node-id>/_manifest.json`.
    */
   readonly isCommitted?: (nodeId: string) => Effect.Effect<boolean, E, R>
+  /**
+   * Commits a node once all its shards succeeded, such as the executor's
+   * `commitNode`. With it, dependents are submitted held (`sbatch --hold`) and
+   * released only after every parent is committed. Without it, the task command
+   * must write the commit marker itself.
+   */
+  readonly commitNode?: (nodeId: string) => Effect.Effect<void, E, R>
   /** Cancel this run's jobs with scancel when the driver is interrupted (default true). */
   readonly cancelOnInterrupt?: boolean
   readonly onEvent?: (event: SlurmEvent) => void
@@ -180,9 +195,13 @@ const toNodeState = (run: NodeRun): NodeState => ({
  * error naming the node, the shard and the log of the last attempt, and the
  * driver cancels its other jobs.
  *
- * Gotchas: a task counts as done when its command exits 0; the task command itself
- * must write the node's commit marker (for example the last shard to finish writes
- * `_manifest.json`), because dependents start as soon as every shard succeeded.
+ * A node completes when every shard's task exited 0 and `commitNode`, when given,
+ * succeeded. Dependents of a node with a commit step are submitted held and
+ * released once all their parents completed.
+ *
+ * Gotchas: without `commitNode`, dependents start as soon as every parent task
+ * succeeded, so the task command itself must write the node's commit marker (for
+ * example, the last shard to finish writes `_manifest.json`).
  * Killing the driver process leaves its jobs running, and a new driver with the same
  * `storeDir` re-attaches to them; interrupting the Effect cancels them.
  */
@@ -313,15 +332,16 @@ export const runNodesOnSlurm = <E = never, R = never>(
           Effect.mapError((cause) => new SlurmError({ reason: "InvalidArgument", description: `cannot write ${scriptUri}`, cause }))
         )
         const dependencies = dependenciesOf(run)
-        const jobId = yield* Cli.submit(toLocalPath(scriptUri), { dependencies }).pipe(
+        const held = options.commitNode !== undefined && run.node.dependsOn.some((parentId) => runs.get(parentId)!.status === "pending")
+        const jobId = yield* Cli.submit(toLocalPath(scriptUri), { dependencies, hold: held }).pipe(
           Effect.mapError((error) => withNode(error, run.node))
         )
-        run.jobs.push({ jobId, shards: [...shards], script: scriptUri, submittedAt: new Date().toISOString() })
+        run.jobs.push({ jobId, shards: [...shards], script: scriptUri, submittedAt: new Date().toISOString(), held })
         run.queuedJobs.add(jobId)
         submittedJobs++
         dirty = true
         yield* saveState
-        yield* emit({ _tag: "JobSubmitted", nodeId: run.node.id, jobId, shards, dependencies })
+        yield* emit({ _tag: "JobSubmitted", nodeId: run.node.id, jobId, shards, dependencies, held })
       })
 
     const liveJobIds = () => [...new Set(active().flatMap((run) => run.jobs.map((job) => job.jobId)))]
@@ -386,7 +406,8 @@ export const runNodesOnSlurm = <E = never, R = never>(
             )
           }
         }
-        if (run.done.size === run.node.shards) {
+        if (run.done.size === run.node.shards && permanentFailures.length === 0) {
+          if (options.commitNode !== undefined) yield* options.commitNode(run.node.id)
           run.status = "completed"
           dirty = true
           yield* emit({ _tag: "NodeCompleted", nodeId: run.node.id })
@@ -394,6 +415,20 @@ export const runNodesOnSlurm = <E = never, R = never>(
       }
       firstPoll = false
       return permanentFailures
+    })
+
+    /** Releases held jobs whose parents have all completed. */
+    const releaseReady = Effect.gen(function*() {
+      for (const run of active()) {
+        if (run.node.dependsOn.some((parentId) => runs.get(parentId)!.status === "pending")) continue
+        for (const [position, job] of run.jobs.entries()) {
+          if (job.held !== true) continue
+          yield* Cli.release(job.jobId).pipe(Effect.mapError((error) => withNode(error, run.node, job.jobId)))
+          run.jobs[position] = { ...job, held: false }
+          dirty = true
+          yield* emit({ _tag: "JobReleased", nodeId: run.node.id, jobId: job.jobId })
+        }
+      }
     })
 
     /** Submits every node's pending shards in topological order and fixes dependents. */
@@ -429,6 +464,7 @@ export const runNodesOnSlurm = <E = never, R = never>(
           return yield* failures[0]
         }
         yield* submitPending
+        yield* releaseReady
         yield* saveState
         if (active().length === 0) break
         yield* Effect.sleep(pollInterval)

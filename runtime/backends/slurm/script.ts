@@ -69,7 +69,7 @@ const checkOptions = (options: SbatchScriptOptions): void => {
   }
   for (const index of options.arrayIndices ?? []) {
     if (!Number.isInteger(index) || index < 0 || index >= options.arraySize) {
-      fail("arrayIndices", `must hold integers in [0, ${options.arraySize - 1}], got ${index}`)
+      fail("arrayIndices", `must contain integers in [0, ${options.arraySize - 1}], got ${index}`)
     }
   }
   if (options.arrayIndices !== undefined && options.arrayIndices.length === 0) fail("arrayIndices", "must not be empty")

@@ -14,7 +14,9 @@ export const SubmittedJob = Schema.Struct({
   shards: Schema.Array(Schema.Number),
   /** The sbatch script, as written to the store before submitting. */
   script: Schema.String,
-  submittedAt: Schema.String
+  submittedAt: Schema.String,
+  /** Whether the job was submitted held and is still waiting for the driver to release it. */
+  held: Schema.optional(Schema.Boolean)
 })
 export type SubmittedJob = typeof SubmittedJob.Type
 

@@ -96,7 +96,9 @@ export interface RowQdcMetrics {
 
 export const rowText = (row: Row, field: string): string => {
   const value = row[field]
-  return typeof value === "string" ? value : value === undefined || value === null ? "" : String(value)
+  if (typeof value === "string") return value
+  if (value === undefined || value === null) return ""
+  return String(value)
 }
 
 const numericField = (row: Row, name: string): number | null => {
@@ -105,10 +107,11 @@ const numericField = (row: Row, name: string): number | null => {
 }
 
 /**
- * Heuristic quality score of one text, the mean of three checks in [0, 1]:
- * length within [minTokens, maxTokens] (1 or 0); distinct non-empty lines / non-empty
- * lines (1 with no lines); and the fraction of characters that are not control
- * characters (tab and newline excepted) or U+FFFD (0 for empty text).
+ * Computes the heuristic quality score of one text: the mean of three checks in [0, 1].
+ * 1. Length: 1 when the token count is within [minTokens, maxTokens], else 0.
+ * 2. Line uniqueness: distinct non-empty lines / non-empty lines, 1 with no lines.
+ * 3. Clean characters: the share of characters that are neither control characters (tab,
+ *    newline and carriage return excepted) nor U+FFFD, 0 for empty text.
  */
 export const heuristicQuality = (text: string, tokenCount: number, minTokens: number, maxTokens: number): number => {
   const lengthOk = tokenCount >= minTokens && tokenCount <= maxTokens ? 1 : 0
@@ -130,12 +133,14 @@ export const rowQdcMetrics = (row: Row, options: QdcOptions = {}): RowQdcMetrics
   const field = options.field ?? "text"
   const text = rowText(row, field)
   const tokens = (options.tokenizer ?? whitespaceTokenizer)(text).length
-  const verified = row[options.verifiedField ?? "verified"]
+  const verdict = row[options.verifiedField ?? "verified"]
+  let verified: number | null = null
+  if (typeof verdict === "boolean") verified = verdict ? 1 : 0
   return {
     tokens,
     steps: nonEmptyLines(text).length,
     quality: heuristicQuality(text, tokens, options.minTokens ?? 1, options.maxTokens ?? 100_000),
-    verified: typeof verified === "boolean" ? (verified ? 1 : 0) : null,
+    verified,
     depth: numericField(row, "depth"),
     backtracks: numericField(row, "backtracks"),
     nodesExpanded: numericField(row, "nodesExpanded")
@@ -274,7 +279,7 @@ export const computeQdc = (rows: ReadonlyArray<Row>, options: QdcOptions = {}): 
   }
 }
 
-/** The complexity value of a row: a metric name (`steps`, `tokens`) or a numeric column (0 when absent). */
+/** Reads a row's complexity: a metric name (`steps`, `tokens`) or a numeric column (0 when absent). */
 export const complexityOf = (row: Row, metrics: RowQdcMetrics, name: string): number => {
   if (name === "steps") return metrics.steps
   if (name === "tokens") return metrics.tokens

@@ -2,9 +2,9 @@
  * MinHash signatures and LSH banding for near-duplicate detection.
  *
  * Each text becomes a set of word n-gram shingles (the whole text when it has fewer than
- * `ngram` words). Shingles are hashed with FNV-1a (32 bit); permutation `i` maps a hash `h`
- * to `mix(h ^ salt_i)`, where `mix` is the murmur3 finalizer and the salts come from the
- * seeded PRNG, and keeps the minimum. The fraction of equal signature entries estimates
+ * `ngram` words). Shingles are hashed with 32-bit FNV-1a. Permutation `i` maps a hash `h`
+ * to `mix(h ^ salt_i)` and keeps the minimum over the shingles. `mix` is the murmur3
+ * finalizer, and the salts come from the seeded PRNG. The fraction of equal signature entries estimates
  * the Jaccard similarity of two shingle sets.
  *
  * Clustering: rows whose signatures agree on all `rows` entries of at least one of `bands`

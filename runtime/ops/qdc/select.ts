@@ -105,7 +105,9 @@ const stratumOf = (row: Row, name: string, options: QdcOptions): string => {
     return bucketLabel(log2Bucket(value))
   }
   const value = row[name]
-  return value === undefined || value === null ? "(missing)" : typeof value === "string" ? value : JSON.stringify(value)
+  if (value === undefined || value === null) return "(missing)"
+  if (typeof value === "string") return value
+  return JSON.stringify(value)
 }
 
 /** Quotas per stratum that sum to `min(limit, total)`. */
