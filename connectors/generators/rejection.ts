@@ -2,8 +2,8 @@
  * Rejection sampling over generated rows with a verifier.
  *
  * `verified` keeps every row the verifier accepts. `best-of-n` groups the samples of each
- * prompt, looks at the first `n` of them (in `sampleIndex` order) and keeps the one with
- * the highest score; ties go to the lower sample index.
+ * prompt and looks at the first `n` of them in `sampleIndex` order. It keeps the one with
+ * the highest score, and ties go to the lower sample index.
  */
 import { Schema } from "effect"
 import type { Row } from "../../runtime/batch.ts"
@@ -49,7 +49,8 @@ const promptKey = (row: Row, groupBy: string | undefined): string => {
 
 const scoreOf = (verify: Verifier, row: Row): number => {
   const value = verify(row)
-  return typeof value === "boolean" ? (value ? 1 : 0) : value
+  if (typeof value === "boolean") return value ? 1 : 0
+  return value
 }
 
 /** Applies rejection sampling; rows keep their input order (best-of-n: order of first sample). */
@@ -110,9 +111,9 @@ export const extractAnswer = (completion: string): string => {
 }
 
 /**
- * A verifier for Countdown rows: reads the problem from `problem` (`{numbers, target}`) or
- * from top-level `numbers` and `target`, and the answer from `answerField` (default
- * `completion`) through `extractAnswer`.
+ * Builds a verifier for Countdown rows. It reads the problem from `problem`
+ * (`{numbers, target}`) or from top-level `numbers` and `target`, and the expression from
+ * `answerField` (default `completion`) through `extractAnswer`.
  */
 export const countdownVerifier = (answerField = "completion"): Verifier => (row) => {
   const problem = (row.problem ?? { numbers: row.numbers, target: row.target }) as CountdownProblem

@@ -179,7 +179,8 @@ describe("generateSearchTraces", () => {
     for (const row of rows) {
       expect(row.problem.target).toBe(24)
       expect(row.problem.numbers.length).toBe(4)
-      for (const n of row.problem.numbers) expect(n >= 1 && n <= 13).toBe(true)
+      expect(Math.min(...row.problem.numbers)).toBeGreaterThanOrEqual(1)
+      expect(Math.max(...row.problem.numbers)).toBeLessThanOrEqual(13)
       expect(row.verified).toBe(true)
       expect(verifyCountdown(row.problem, row.answer).ok).toBe(true)
       expect(row.search).toBe("dfs")
@@ -196,7 +197,8 @@ describe("generateSearchTraces", () => {
     const rows = [...generateSearchTraces(config)]
     for (const row of rows) {
       expect(row.problem.numbers.length).toBe(5)
-      expect(row.problem.target >= 100 && row.problem.target <= 500).toBe(true)
+      expect(row.problem.target).toBeGreaterThanOrEqual(100)
+      expect(row.problem.target).toBeLessThanOrEqual(500)
       expect(row.heuristic).toBe("sum-distance")
     }
     expect(rows.filter((r) => r.verified).length).toBeGreaterThan(10)
@@ -279,7 +281,8 @@ describe("search-trace config", () => {
     for (const row of generateSearchTraces(config)) {
       expect(row.problem.numbers.length).toBe(3)
       expect(Math.max(...row.problem.numbers)).toBeLessThanOrEqual(20)
-      expect(row.problem.target >= 30 && row.problem.target <= 40).toBe(true)
+      expect(row.problem.target).toBeGreaterThanOrEqual(30)
+      expect(row.problem.target).toBeLessThanOrEqual(40)
     }
   })
 

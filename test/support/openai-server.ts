@@ -2,7 +2,7 @@
  * A small OpenAI-compatible server for tests, listening on 127.0.0.1 on a free port.
  *
  * It serves `POST /v1/chat/completions` and `POST /v1/completions`. Each request takes the
- * next scripted action from the queue (`enqueue`); with an empty queue it answers normally.
+ * next scripted action from the queue (`enqueue`). With an empty queue it returns a normal completion.
  * Normal answers are deterministic: a prompt that contains a Countdown problem
  * ("Use the numbers [...] ... reach T") gets a correct solution when the request's seed is
  * even and a wrong one when it is odd; other prompts are echoed.
@@ -33,7 +33,7 @@ export interface OpenAiTestServer {
 
 const COUNTDOWN = /Use the numbers \[([\d, ]+)\] and the operations \+ - \* \/ to reach (\d+)/
 
-/** The deterministic completion for a prompt and seed. */
+/** Computes the deterministic completion for a prompt and seed. */
 export const fakeCompletion = (prompt: string, seed: number): string => {
   const match = COUNTDOWN.exec(prompt)
   if (match === null) return `Echo: ${prompt}`

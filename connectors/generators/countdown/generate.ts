@@ -52,8 +52,8 @@ export const SearchTraceConfigSchema = Schema.Struct({
   /** Expanded states per problem before the search gives up. */
   maxNodes: PositiveInt.pipe(Schema.withDecodingDefaultKey(Effect.succeed(2000))),
   /**
-   * Problems to solve instead of sampling. A string names a recipe source; whoever runs the
-   * generator reads that source and passes its rows to `generateSearchTraces`.
+   * Problems to solve instead of sampling. A string names a recipe source, so the caller
+   * must read that source and pass its rows to `generateSearchTraces`.
    */
   problems: Schema.optionalKey(Schema.Union([Schema.Array(ProblemSchema), Schema.String]))
 })

@@ -2,8 +2,8 @@
  * Response cache of the `llm` generator, keyed by a hash of the canonical request.
  *
  * The key covers the API kind, model, messages or prompt, sampling parameters and the
- * sample index, never the endpoint URL or the API key, so the same request sent to another
- * server that serves the same model reuses the cached response.
+ * sample index. It leaves out the endpoint URL and the API key, so the same request sent
+ * to another server with the same model reuses the cached response.
  */
 import { createHash } from "node:crypto"
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises"
@@ -12,7 +12,7 @@ import { Effect } from "effect"
 import { joinUri, type StorageService } from "../../storage/Storage.ts"
 import { LlmGeneratorError } from "./errors.ts"
 
-/** What the cache stores for one request. */
+/** Cache entry for one request. */
 export interface CachedCompletion {
   readonly completion: string
   readonly model: string
@@ -25,13 +25,19 @@ export interface LlmCache {
   readonly set: (key: string, value: CachedCompletion) => Effect.Effect<void, LlmGeneratorError>
 }
 
+const compareStrings = (a: string, b: string): number => {
+  if (a < b) return -1
+  if (a > b) return 1
+  return 0
+}
+
 /** Serializes JSON with object keys sorted, so equal requests give equal bytes. */
 export const canonicalJson = (value: unknown): string => {
   if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null"
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`
   const entries = Object.entries(value as Record<string, unknown>)
     .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .sort(([a], [b]) => compareStrings(a, b))
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`
 }
 
@@ -58,8 +64,8 @@ const decodeEntry = (text: string): CachedCompletion | undefined => {
 }
 
 /**
- * A directory of JSON files, `<dir>/<key[0..2]>/<key>.json`. Writes go to a temporary
- * name and are renamed, so a reader never sees half a file.
+ * Creates a cache in a directory of JSON files, `<dir>/<key[0..2]>/<key>.json`. Writes go
+ * to a temporary name and are renamed, so a reader never sees half a file.
  */
 export const makeDirectoryCache = (dir: string): LlmCache => {
   const pathOf = (key: string) => join(dir, key.slice(0, 2), `${key}.json`)
@@ -90,7 +96,7 @@ export const makeDirectoryCache = (dir: string): LlmCache => {
   }
 }
 
-/** An in-process cache, for tests and one-off runs. */
+/** Creates an in-process cache, for tests and one-off runs. */
 export const makeMemoryCache = (): LlmCache & { readonly size: () => number } => {
   const entries = new Map<string, CachedCompletion>()
   return {
@@ -101,7 +107,7 @@ export const makeMemoryCache = (): LlmCache & { readonly size: () => number } =>
 }
 
 /**
- * A cache on the Storage service (local paths or `s3://`), `<root>/<key[0..2]>/<key>.json`.
+ * Creates a cache on the Storage service (local paths or `s3://`), `<root>/<key[0..2]>/<key>.json`.
  * Entries are written with `writeIfAbsent`, so concurrent runs never overwrite each other.
  */
 export const makeStorageCache = (storage: StorageService, root: string): LlmCache => {

@@ -16,7 +16,7 @@ export interface LlmGeneratorOptions {
   readonly cache?: LlmCache | null
   /** HTTP client; default the global `fetch`. */
   readonly fetch?: typeof globalThis.fetch
-  /** Where the API key is looked up; default `process.env`. */
+  /** Environment that contains the API key variable; default `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>
   readonly onEvent?: (event: LlmEvent) => void
 }
@@ -44,7 +44,7 @@ export interface LlmGenerator {
   readonly stats: () => LlmStats
 }
 
-/** The full URL for the configured API, accepting a base URL with or without `/v1`. */
+/** Builds the full URL for the configured API from a base URL with or without `/v1`. */
 export const completionUrl = (endpoint: string, api: "chat" | "completions"): string => {
   const base = endpoint.replace(/\/+$/, "")
   const root = base.endsWith("/v1") ? base : `${base}/v1`
