@@ -39,16 +39,25 @@ export const canonicalJson = (value: unknown, path = "$"): string => {
       return JSON.stringify(value)
     case "object": {
       if (Array.isArray(value)) {
-        return "[" + value.map((item, i) => canonicalJson(item, `${path}[${i}]`)).join(",") + "]"
+        let out = "["
+        for (let i = 0; i < value.length; i++) out += (i === 0 ? "" : ",") + canonicalJson(value[i], path + "[" + i + "]")
+        return out + "]"
       }
       const proto = Object.getPrototypeOf(value)
       if (proto !== Object.prototype && proto !== null) {
         throw new CanonicalJsonError(path, `an instance of ${proto?.constructor?.name ?? "unknown class"}`)
       }
-      const entries = Object.entries(value as Record<string, unknown>)
-        .filter(([, v]) => v !== undefined)
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      return "{" + entries.map(([k, v]) => JSON.stringify(k) + ":" + canonicalJson(v, `${path}.${k}`)).join(",") + "}"
+      const record = value as Record<string, unknown>
+      const keys = Object.keys(record).sort()
+      let out = "{"
+      let first = true
+      for (const key of keys) {
+        const item = record[key]
+        if (item === undefined) continue
+        out += (first ? "" : ",") + JSON.stringify(key) + ":" + canonicalJson(item, path + "." + key)
+        first = false
+      }
+      return out + "}"
     }
     default:
       throw new CanonicalJsonError(path, `a ${typeof value}`)
@@ -65,6 +74,13 @@ export const nodeId = (node: {
   readonly version: string
 }): string =>
   sha256Hex(canonicalJson({ kind: node.kind, params: node.params, inputs: node.inputs, version: node.version }))
+
+/**
+ * The same id as `nodeId`, from params already in canonical JSON. Keys of the outer
+ * object are in sorted order: inputs, kind, params, version.
+ */
+export const nodeIdFromCanonical = (kind: NodeKind, paramsJson: string, inputs: ReadonlyArray<string>, version: string): string =>
+  sha256Hex(`{"inputs":${canonicalJson(inputs)},"kind":${JSON.stringify(kind)},"params":${paramsJson},"version":${JSON.stringify(version)}}`)
 
 /** The first 12 hex characters, as plans print ids. */
 export const shortId = (id: string): string => id.slice(0, 12)

@@ -10,7 +10,7 @@
  * Only fields that change an operator's output go into `params`: descriptions,
  * licenses, categories and languages stay out, so editing them recomputes nothing.
  */
-import { nodeId } from "./hash.ts"
+import { canonicalJson, nodeIdFromCanonical } from "./hash.ts"
 import type { IrNode, JsonValue, NodeKind } from "./ir.ts"
 import type { MixPlanNumbers } from "./mix.ts"
 import { integerTargets } from "./mix.ts"
@@ -55,8 +55,11 @@ export class LoweringError extends Error {
   }
 }
 
-/** Removes `undefined` entries so that params are plain JSON. */
-const json = (value: unknown): JsonValue => JSON.parse(JSON.stringify(value ?? null)) as JsonValue
+/** Params as canonical JSON text and as the plain value parsed back from it. */
+const canonicalParams = (value: unknown): { readonly text: string; readonly params: { readonly [key: string]: JsonValue } } => {
+  const text = canonicalJson(value)
+  return { text, params: JSON.parse(text) }
+}
 
 const omit = <T extends object>(value: T, keys: ReadonlyArray<string>): Record<string, unknown> =>
   Object.fromEntries(Object.entries(value).filter(([key, v]) => !keys.includes(key) && v !== undefined))
@@ -82,12 +85,12 @@ export const lowerRecipe = (recipe: Recipe, mixNumbers: ReadonlyMap<string, MixP
   const add = (kind: NodeKind, name: string, params: Record<string, unknown>, inputs: ReadonlyArray<string>): string => {
     const existing = byName.get(name)
     if (existing !== undefined) return existing.id
-    const canonical = json(params) as { readonly [key: string]: JsonValue }
+    const canonical = canonicalParams(params)
     const node: IrNode = {
-      id: nodeId({ kind, params: canonical, inputs, version: OPERATOR_VERSIONS[kind] }),
+      id: nodeIdFromCanonical(kind, canonical.text, inputs, OPERATOR_VERSIONS[kind]),
       kind,
       name,
-      params: canonical,
+      params: canonical.params,
       inputs: [...inputs],
       version: OPERATOR_VERSIONS[kind]
     }
@@ -194,8 +197,7 @@ export const lowerRecipe = (recipe: Recipe, mixNumbers: ReadonlyMap<string, MixP
     const numbers = mixNumbers.get(mixName)!
     const tokenizeIds = mix.components.map((component) => {
       const end = lowerDataset(component.source)
-      const field = component.source in generators ? "text" : "text"
-      return add("tokenize", `tokenize:${component.source}:${tokenizer}`, { tokenizer, field, appendEos: true }, [end])
+      return add("tokenize", `tokenize:${component.source}:${tokenizer}`, { tokenizer, field: "text", appendEos: true }, [end])
     })
     const known = numbers.components.every((c) => c.tokens.value !== undefined) && numbers.totalTokens.value !== undefined
     const targets = known
@@ -235,7 +237,7 @@ export const lowerRecipe = (recipe: Recipe, mixNumbers: ReadonlyMap<string, MixP
   const stageData = (stage: Stage): ReadonlyArray<string> =>
     stage.data === undefined ? [] : typeof stage.data === "string" ? [stage.data] : stage.data
   for (const stage of Object.values(stages)) {
-    for (const name of stageData(stage)) if (!(name in recipe.mixes)) lowerDataset(name)
+    for (const name of stageData(stage)) if (!Object.hasOwn(recipe.mixes, name)) lowerDataset(name)
   }
 
   const stageIds = new Map<string, string>()

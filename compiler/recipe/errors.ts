@@ -21,6 +21,8 @@ export const RecipeErrorReason = Schema.Literals([
   "BadOverride"
 ])
 
+const MAX_LISTED_ISSUES = 20
+
 export class RecipeError extends Schema.TaggedError<RecipeError>()("RecipeError", {
   reason: RecipeErrorReason,
   file: Schema.String,
@@ -29,7 +31,10 @@ export class RecipeError extends Schema.TaggedError<RecipeError>()("RecipeError"
   override get message(): string {
     const lines = this.issues.map((issue) => (issue.path === "" ? issue.message : `${issue.path}: ${issue.message}`))
     const head = `invalid recipe ${this.file}`
-    return lines.length === 1 ? `${head}: ${lines[0]}` : `${head} (${lines.length} problems):\n  ${lines.join("\n  ")}`
+    if (lines.length === 1) return `${head}: ${lines[0]}`
+    // Long lists usually repeat one mistake; the first ones show it.
+    const shown = lines.length > MAX_LISTED_ISSUES ? [...lines.slice(0, MAX_LISTED_ISSUES), `... and ${lines.length - MAX_LISTED_ISSUES} more`] : lines
+    return `${head} (${lines.length} problems):\n  ${shown.join("\n  ")}`
   }
 }
 

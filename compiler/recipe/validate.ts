@@ -41,20 +41,21 @@ export const validateRecipe = (file: string, recipe: Recipe): Effect.Effect<Read
     const stages = recipe.stages ?? {}
     const pipelines = recipe.transforms ?? {}
     const datasetNames = [...Object.keys(sources), ...Object.keys(generators)]
+    const isDataset = (name: string): boolean => Object.hasOwn(sources, name) || Object.hasOwn(generators, name)
 
     for (const name of Object.keys(generators)) {
-      if (name in sources) issues.push({ path: `generators.${name}`, message: `a source is also named ${JSON.stringify(name)}; rename one of them` })
+      if (Object.hasOwn(sources, name)) issues.push({ path: `generators.${name}`, message: `a source is also named ${JSON.stringify(name)}; rename one of them` })
     }
 
     const checkPipeline = (at: string, transforms: Source["transforms"]) => {
-      if (typeof transforms === "string" && !(transforms in pipelines)) {
+      if (typeof transforms === "string" && !Object.hasOwn(pipelines, transforms)) {
         referenceIssues.push({ path: `${at}.transforms`, message: unknownReference("transform pipeline", transforms, Object.keys(pipelines)) })
       }
       const steps = typeof transforms === "string" ? pipelines[transforms] ?? [] : transforms ?? []
       steps.forEach((step, i) => {
         if ("dedup" in step) {
           for (const other of step.dedup.across ?? []) {
-            if (!(other in sources)) {
+            if (!Object.hasOwn(sources, other)) {
               referenceIssues.push({ path: `${at}.transforms[${i}].dedup.across`, message: unknownReference("source", other, Object.keys(sources)) })
             }
           }
@@ -65,10 +66,10 @@ export const validateRecipe = (file: string, recipe: Recipe): Effect.Effect<Read
 
     for (const [name, generator] of Object.entries(generators)) {
       checkPipeline(`generators.${name}`, generator.transforms)
-      if (generator.type === "llm" && generator.input !== undefined && !datasetNames.includes(generator.input)) {
+      if (generator.type === "llm" && generator.input !== undefined && !isDataset(generator.input)) {
         referenceIssues.push({ path: `generators.${name}.input`, message: unknownReference("source or generator", generator.input, datasetNames) })
       }
-      if (generator.type === "search-trace" && generator.problems !== undefined && !(generator.problems in sources)) {
+      if (generator.type === "search-trace" && generator.problems !== undefined && !Object.hasOwn(sources, generator.problems)) {
         referenceIssues.push({ path: `generators.${name}.problems`, message: unknownReference("source", generator.problems, Object.keys(sources)) })
       }
     }
@@ -81,7 +82,7 @@ export const validateRecipe = (file: string, recipe: Recipe): Effect.Effect<Read
     for (const start of Object.keys(generators)) {
       const chain = [start]
       let next = generatorInput(start)
-      while (next !== undefined && next in generators) {
+      while (next !== undefined && Object.hasOwn(generators, next)) {
         if (chain.includes(next)) {
           if (next === start) issues.push({ path: `generators.${start}.input`, message: `cycle: ${[...chain, next].join(" -> ")}` })
           break
@@ -97,7 +98,7 @@ export const validateRecipe = (file: string, recipe: Recipe): Effect.Effect<Read
       if (mix.components.length === 0) issues.push({ path: `mixes.${mixName}.components`, message: "a mix needs at least one component" })
       mix.components.forEach((component, i) => {
         const at = `mixes.${mixName}.components[${i}]`
-        if (!datasetNames.includes(component.source)) {
+        if (!isDataset(component.source)) {
           referenceIssues.push({ path: `${at}.source`, message: unknownReference("source or generator", component.source, datasetNames) })
         } else {
           used.add(component.source)
@@ -126,7 +127,7 @@ export const validateRecipe = (file: string, recipe: Recipe): Effect.Effect<Read
     const dataNames = [...Object.keys(mixes), ...datasetNames]
     for (const [name, stage] of Object.entries(stages)) {
       const at = `stages.${name}`
-      if (stage.from !== undefined && !(stage.from in stages)) {
+      if (stage.from !== undefined && !Object.hasOwn(stages, stage.from)) {
         referenceIssues.push({ path: `${at}.from`, message: unknownReference("stage", stage.from, Object.keys(stages)) })
       }
       const needs = STAGE_NEEDS[stage.type]
@@ -142,12 +143,12 @@ export const validateRecipe = (file: string, recipe: Recipe): Effect.Effect<Read
       const names = typeof stage.data === "string" ? [stage.data] : stage.data
       names.forEach((dataName, i) => {
         const dataAt = typeof stage.data === "string" ? `${at}.data` : `${at}.data[${i}]`
-        if (!dataNames.includes(dataName)) {
+        if (!Object.hasOwn(mixes, dataName) && !isDataset(dataName)) {
           referenceIssues.push({ path: dataAt, message: unknownReference("mix, source or generator", dataName, dataNames) })
           return
         }
         used.add(dataName)
-        if (dataName in mixes) {
+        if (Object.hasOwn(mixes, dataName)) {
           // Mixes are tokenized text, which only pretraining consumes.
           if (stage.type !== "pretrain") {
             issues.push({
@@ -179,7 +180,7 @@ export const validateRecipe = (file: string, recipe: Recipe): Effect.Effect<Read
     for (const start of Object.keys(stages)) {
       const chain = [start]
       let next = stages[start]!.from
-      while (next !== undefined && next in stages) {
+      while (next !== undefined && Object.hasOwn(stages, next)) {
         if (chain.includes(next)) {
           if (next === start) issues.push({ path: `stages.${start}.from`, message: `cycle: ${[...chain, next].join(" -> ")}` })
           break
@@ -191,7 +192,7 @@ export const validateRecipe = (file: string, recipe: Recipe): Effect.Effect<Read
 
     for (const [profileName, profile] of Object.entries(recipe.profiles ?? {})) {
       for (const name of Object.keys(profile.sources ?? {})) {
-        if (!(name in sources)) {
+        if (!Object.hasOwn(sources, name)) {
           referenceIssues.push({ path: `profiles.${profileName}.sources.${name}`, message: unknownReference("source", name, Object.keys(sources)) })
         }
       }
