@@ -13,9 +13,11 @@ import {
   makeDirectoryCache,
   makeLlmGenerator,
   makeMemoryCache,
+  makeStorageCache,
   parseRetryAfter,
   requestCacheKey
 } from "../../connectors/generators/llm/index.ts"
+import { makeLocalStorage } from "../../connectors/storage/local.ts"
 import { type OpenAiTestServer, startOpenAiServer } from "../support/openai-server.ts"
 
 const SECRET = "sk-test-secret-0123456789"
@@ -256,5 +258,25 @@ describe("makeLlmGenerator", () => {
     const out = await run(gen.generate([{ prompt: countdownPrompt(problem) }]))
     const verdicts = out.map((r) => verifyCountdown(problem, String(r.completion).split("Answer:")[1] ?? "").ok)
     expect(verdicts).toEqual([true, false])
+  })
+})
+
+describe("storage cache", () => {
+  it("second run sends zero requests through Storage", async () => {
+    const root = join(freshDir(), "cache")
+    const storage = makeLocalStorage()
+    const rows = [{ question: "s1" }, { question: "s2" }]
+    server.requests.length = 0
+    const first = makeLlmGenerator(configFor(), { cache: makeStorageCache(storage, root) })
+    const out1 = await run(first.generate(rows))
+    expect(server.requests.length).toBe(2)
+    const listed = await Effect.runPromise(storage.list(root))
+    expect(listed.length).toBe(2)
+
+    server.requests.length = 0
+    const second = makeLlmGenerator(configFor(), { cache: makeStorageCache(storage, root) })
+    expect(await run(second.generate(rows))).toEqual(out1)
+    expect(server.requests.length).toBe(0)
+    expect(second.stats().cacheHits).toBe(2)
   })
 })
