@@ -146,6 +146,35 @@ describe.skipIf(unavailable !== undefined)("slurm driver on a real cluster", () 
     }
   })
 
+  it("holds dependents until the parent is committed", async () => {
+    const workspace = makeWorkspace()
+    const nodes = [node("a", 2), node("b", 1, ["a"])]
+    const events: Array<SlurmEvent> = []
+    let committedAt = 0
+    const summary = await Effect.runPromise(
+      runNodesOnSlurm({
+        nodes,
+        taskCommand: (nodeId) => workspace.taskCommand(nodeId, nodes.find((candidate) => candidate.id === nodeId)!.shards),
+        storeDir: workspace.dir,
+        pollInterval: POLL,
+        onEvent: (event) => events.push(event),
+        // A slow commit: without the hold, b would start while it runs.
+        commitNode: (nodeId) =>
+          Effect.gen(function*() {
+            yield* Effect.sleep("1500 millis")
+            if (nodeId === "a") committedAt = Date.now() / 1000
+          })
+      }).pipe(Effect.provide(StorageLive))
+    )
+
+    expect(summary.nodes.map((entry) => entry.status)).toEqual(["completed", "completed"])
+    const submittedB = events.find((event) => event._tag === "JobSubmitted" && event.nodeId === "b")
+    expect(submittedB?._tag === "JobSubmitted" ? submittedB.held : undefined).toBe(true)
+    expect(events.some((event) => event._tag === "JobReleased" && event.nodeId === "b")).toBe(true)
+    expect(committedAt).toBeGreaterThan(0)
+    expect(workspace.time("b", 0, "start")).toBeGreaterThanOrEqual(committedAt)
+  })
+
   it("cancels its jobs when interrupted", async () => {
     const workspace = makeWorkspace()
     workspace.mark("slow-a-0")

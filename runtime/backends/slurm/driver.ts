@@ -460,7 +460,6 @@ export const runNodesOnSlurm = <E = never, R = never>(
         const failures = yield* poll
         if (failures.length > 0) {
           yield* saveState
-          yield* cancelAll
           return yield* failures[0]
         }
         yield* submitPending
@@ -472,7 +471,9 @@ export const runNodesOnSlurm = <E = never, R = never>(
       yield* saveState
     })
 
-    yield* (options.cancelOnInterrupt ?? true ? loop.pipe(Effect.onInterrupt(() => cancelAll)) : loop)
+    // A failed run cancels its jobs: dependents of a failed shard could never start.
+    const guarded = loop.pipe(Effect.tapError(() => cancelAll))
+    yield* (options.cancelOnInterrupt ?? true ? guarded.pipe(Effect.onInterrupt(() => cancelAll)) : guarded)
 
     return {
       nodes: options.nodes.map((node): SlurmNodeSummary => {
