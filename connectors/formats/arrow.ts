@@ -344,6 +344,7 @@ const arrowType = (column: ParquetColumnSpec): DataType => {
     case "boolean":
       return new Bool()
     case "uint32_list":
+    case "uint32_le":
       return new List(new Field("item", new Uint32(), false))
   }
 }
@@ -360,7 +361,7 @@ export const writeArrowIpc = (rows: ReadonlyArray<Row>, options: ArrowWriteOptio
         throw new FormatError({ format: "arrow", reason: "MissingField", file: name, row: index, description: `column ${column.name} is not nullable but the value is ${value}` })
       }
       if (column.type === "int64" && typeof value === "number") return BigInt(value)
-      if (column.type === "uint32_list" && value instanceof Uint32Array) return Array.from(value)
+      if ((column.type === "uint32_list" || column.type === "uint32_le") && value instanceof Uint32Array) return Array.from(value)
       return value
     })
     try {

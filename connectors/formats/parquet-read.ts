@@ -21,6 +21,7 @@ import { parquetReadAsync } from "hyparquet/src/read.js"
 import { assembleAsync, asyncGroupToRows } from "hyparquet/src/rowgroup.js"
 import type { Batch, Row } from "../../runtime/batch.ts"
 import { FormatError, describeCause } from "./FormatError.ts"
+import { UINT32_LE_COLUMNS_KEY } from "./parquet-write.ts"
 
 export type { AsyncBuffer, FileMetaData } from "hyparquet"
 
@@ -158,6 +159,33 @@ const toPlain = (value: unknown): unknown => {
   return value
 }
 
+/** Columns written as `uint32_le` by `parquet-write.ts`, from the footer metadata. */
+const uint32LeColumns = (metadata: FileMetaData): Array<string> => {
+  const entry = metadata.key_value_metadata?.find((item) => item.key === UINT32_LE_COLUMNS_KEY)
+  if (entry?.value === undefined) return []
+  try {
+    const parsed: unknown = JSON.parse(entry.value)
+    return Array.isArray(parsed) ? parsed.filter((item): item is string => typeof item === "string") : []
+  } catch {
+    return []
+  }
+}
+
+const hostIsLittleEndian = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1
+
+const fromLittleEndianBytes = (bytes: Uint8Array, name: string, row: number, column: string): Uint32Array => {
+  if (bytes.byteLength % 4 !== 0) {
+    throw fail(name, "Corrupt", `column ${column} holds ${bytes.byteLength} bytes, not a whole number of uint32 token ids`, { row })
+  }
+  const copy = bytes.slice()
+  const values = new Uint32Array(copy.buffer, 0, copy.byteLength / 4)
+  if (!hostIsLittleEndian) {
+    const view = new DataView(copy.buffer)
+    for (let i = 0; i < values.length; i++) values[i] = view.getUint32(i * 4, true)
+  }
+  return values
+}
+
 class InvalidUtf8Value extends Error {}
 const fatalDecoder = new TextDecoder("utf-8", { fatal: true })
 const stringFromBytes = (bytes: Uint8Array | undefined): string | undefined => {
@@ -236,6 +264,7 @@ export async function* readParquetBatches(buffer: AsyncBuffer, options: ParquetR
   const tokenColumns = new Set(
     schemaTree.children.filter((child) => selected.includes(child.element.name) && isUint32List(child)).map((child) => child.element.name)
   )
+  const littleEndianColumns = new Set(uint32LeColumns(metadata).filter((column) => selected.includes(column)))
 
   let groupStart = 0
   for (const [groupIndex, rowGroup] of metadata.row_groups.entries()) {
@@ -296,7 +325,11 @@ export async function* readParquetBatches(buffer: AsyncBuffer, options: ParquetR
         const row: Row = {}
         for (const column of selected) {
           const value = raw[column]
-          row[column] = tokenColumns.has(column) && Array.isArray(value) ? Uint32Array.from(value as Array<number>) : toPlain(value)
+          row[column] = tokenColumns.has(column) && Array.isArray(value)
+            ? Uint32Array.from(value as Array<number>)
+            : littleEndianColumns.has(column) && value instanceof Uint8Array
+            ? fromLittleEndianBytes(value, name, groupStart + start + batch.length, column)
+            : toPlain(value)
         }
         batch.push(row)
       }

@@ -21,8 +21,17 @@ import { FormatError, describeCause } from "./FormatError.ts"
  * - `int32`, `int64`: signed integers; int64 accepts numbers and bigints.
  * - `double`, `boolean`.
  * - `uint32_list`: list<uint32>, values are `Uint32Array` or number arrays (token ids).
+ *   Every reader understands it (DuckDB: `UINTEGER[]`), but hyparquet-writer encodes
+ *   nested levels value by value, about 2 million tokens per second.
+ * - `uint32_le`: token ids as one BYTE_ARRAY per row holding little-endian uint32s. About
+ *   five times faster to write than `uint32_list`. The footer key `UINT32_LE_COLUMNS_KEY`
+ *   lists these columns so `readParquetBatches` returns them as `Uint32Array`; other
+ *   readers see binary.
  */
-export type ParquetColumnType = "string" | "binary" | "int32" | "int64" | "double" | "boolean" | "uint32_list"
+export type ParquetColumnType = "string" | "binary" | "int32" | "int64" | "double" | "boolean" | "uint32_list" | "uint32_le"
+
+/** Footer metadata key whose value is a JSON array of the `uint32_le` column names. */
+export const UINT32_LE_COLUMNS_KEY = "mixwright.uint32_le_columns"
 
 export interface ParquetColumnSpec {
   readonly name: string
@@ -66,6 +75,7 @@ const schemaFor = (columns: ReadonlyArray<ParquetColumnSpec>): Array<SchemaEleme
         schema.push({ name: column.name, type: "BYTE_ARRAY", converted_type: "UTF8", logical_type: { type: "STRING" }, repetition_type })
         break
       case "binary":
+      case "uint32_le":
         schema.push({ name: column.name, type: "BYTE_ARRAY", repetition_type })
         break
       case "int32":
@@ -144,7 +154,21 @@ const encodeValue = (column: ParquetColumnSpec, value: unknown, name: string, ro
       if (value instanceof Uint32Array) return Array.from(value)
       if (Array.isArray(value)) return value
       throw invalid("a Uint32Array or an array of numbers")
+    case "uint32_le":
+      if (value instanceof Uint32Array) return toLittleEndianBytes(value)
+      if (Array.isArray(value)) return toLittleEndianBytes(Uint32Array.from(value as Array<number>))
+      throw invalid("a Uint32Array or an array of numbers")
   }
+}
+
+const hostIsLittleEndian = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1
+
+const toLittleEndianBytes = (values: Uint32Array): Uint8Array => {
+  if (hostIsLittleEndian) return new Uint8Array(values.buffer, values.byteOffset, values.byteLength)
+  const bytes = new Uint8Array(values.length * 4)
+  const view = new DataView(bytes.buffer)
+  for (let i = 0; i < values.length; i++) view.setUint32(i * 4, values[i], true)
+  return bytes
 }
 
 /** Creates an incremental Parquet writer (see `ParquetRowWriter`). */
@@ -157,6 +181,7 @@ export const makeParquetWriter = (options: ParquetWriteOptions): ParquetRowWrite
   if (options.columns.length === 0) {
     throw new FormatError({ format: "parquet", reason: "InvalidArgument", file: name, description: "at least one column is required" })
   }
+  const littleEndianColumns = options.columns.filter((column) => column.type === "uint32_le").map((column) => column.name)
   const codec = options.codec ?? "ZSTD"
   const level = options.zstdLevel ?? 3
   const writer = new ByteWriter()
@@ -176,7 +201,10 @@ export const makeParquetWriter = (options: ParquetWriteOptions): ParquetRowWrite
       ZSTD: (input) => zstdCompressSync(input, { params: { [zlibConstants.ZSTD_c_compressionLevel]: level } }),
       GZIP: (input) => gzipSync(input)
     },
-    kvMetadata: Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),
+    kvMetadata: [
+      ...Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),
+      ...(littleEndianColumns.length > 0 ? [{ key: UINT32_LE_COLUMNS_KEY, value: JSON.stringify(littleEndianColumns) }] : [])
+    ],
     createdBy: "mixwright (hyparquet-writer)"
   })
 
@@ -187,7 +215,8 @@ export const makeParquetWriter = (options: ParquetWriteOptions): ParquetRowWrite
     const columnData = options.columns.map((column) => {
       const data = new Array<unknown>(rows.length)
       for (let i = 0; i < rows.length; i++) data[i] = encodeValue(column, rows[i][column.name], name, rowsWritten + i)
-      return { name: column.name, data }
+      // Min/max statistics of token bytes help no query and cost a byte-wise comparison per value.
+      return { name: column.name, data, statistics: column.type !== "uint32_le" }
     })
     try {
       parquet.write({ columnData, rowGroupSize: rows.length })

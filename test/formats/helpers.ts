@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { DuckDBInstance } from "@duckdb/node-api"
+import type { DuckDBConnection } from "@duckdb/node-api"
 import type { AsyncBuffer } from "hyparquet"
 
 export const DATA_ROOT = "/work/shared/data"
@@ -48,17 +49,17 @@ export const countingBuffer = (bytes: Uint8Array): CountingBuffer => {
   return buffer
 }
 
-/** Runs a DuckDB query and returns rows as JSON-compatible objects. */
+let duckdb: Promise<DuckDBConnection> | undefined
+
+/**
+ * Runs a DuckDB query on one in-memory database per test file and returns rows as
+ * JSON-compatible objects. Tests write each file under a fresh name, because DuckDB
+ * may cache Parquet metadata by path.
+ */
 export const duckdbRows = async (sql: string): Promise<Array<Record<string, unknown>>> => {
-  const instance = await DuckDBInstance.create(":memory:")
-  const connection = await instance.connect()
-  try {
-    const reader = await connection.runAndReadAll(sql)
-    return reader.getRowObjectsJson() as Array<Record<string, unknown>>
-  } finally {
-    connection.closeSync()
-    instance.closeSync()
-  }
+  duckdb ??= DuckDBInstance.create(":memory:").then((instance) => instance.connect())
+  const reader = await (await duckdb).runAndReadAll(sql)
+  return reader.getRowObjectsJson() as Array<Record<string, unknown>>
 }
 
 /** A fresh temporary folder and its cleanup. */

@@ -92,6 +92,21 @@ describe("parquet writer", () => {
     expect(back.map((row) => row.id)).toEqual(rows.map((row) => row.id))
   })
 
+  it("round-trips uint32_le token bytes", async () => {
+    const tokenRows = rows.slice(0, 300).map((row) => ({ id: row.id, tokens: row.tokens }))
+    const packed = writeParquet(tokenRows, { columns: [{ name: "id", type: "int32" }, { name: "tokens", type: "uint32_le" }], rowGroupRows: 128 })
+    const back = await readAll(packed)
+    expect(back.length).toBe(300)
+    for (const [i, row] of back.entries()) {
+      expect(row.tokens).toBeInstanceOf(Uint32Array)
+      expect(Array.from(row.tokens as Uint32Array)).toEqual(Array.from(tokenRows[i].tokens as Uint32Array))
+    }
+    const packedPath = join(temp.dir, "uint32le.parquet")
+    writeFileSync(packedPath, packed)
+    const duck = await duckdbRows(`select octet_length(tokens) as n from '${packedPath}' order by id limit 3`)
+    expect(duck.map((row) => Number(row.n))).toEqual(tokenRows.slice(0, 3).map((row) => (row.tokens as Uint32Array).length * 4))
+  })
+
   it("rejects a null in a required column", () => {
     const error = (() => {
       try {
