@@ -28,6 +28,9 @@ export interface OpenAiTestServer {
   readonly url: string
   readonly requests: Array<RecordedRequest>
   readonly enqueue: (...actions: ReadonlyArray<ServerAction>) => void
+  /** Largest number of completion requests open at the same time since the last reset. */
+  readonly maxInFlight: () => number
+  readonly resetMaxInFlight: () => void
   readonly close: () => Promise<void>
 }
 
@@ -63,6 +66,8 @@ export const startOpenAiServer = async (): Promise<OpenAiTestServer> => {
   const requests: Array<RecordedRequest> = []
   const queue: Array<ServerAction> = []
   const timers = new Set<NodeJS.Timeout>()
+  let inFlight = 0
+  let maxInFlight = 0
 
   const server = createServer((req, res) => {
     const chunks: Array<Buffer> = []
@@ -79,6 +84,9 @@ export const startOpenAiServer = async (): Promise<OpenAiTestServer> => {
       if (req.method !== "POST" || !(path === "/v1/chat/completions" || path === "/v1/completions")) {
         return sendJson(res, 404, { error: { message: `no route ${req.method} ${path}` } })
       }
+      inFlight++
+      maxInFlight = Math.max(maxInFlight, inFlight)
+      res.on("close", () => inFlight--)
       const action = queue.shift() ?? { kind: "ok" }
       if (action.kind === "status") {
         res.writeHead(action.status, { "content-type": "application/json", ...action.headers })
@@ -112,6 +120,10 @@ export const startOpenAiServer = async (): Promise<OpenAiTestServer> => {
     url: `http://127.0.0.1:${port}`,
     requests,
     enqueue: (...actions) => void queue.push(...actions),
+    maxInFlight: () => maxInFlight,
+    resetMaxInFlight: () => {
+      maxInFlight = inFlight
+    },
     close: async () => {
       for (const timer of timers) clearTimeout(timer)
       server.closeAllConnections()
