@@ -331,12 +331,17 @@ const rows: ReadonlyArray<Row> = [
   },
   {
     row: "StackExchange", slug: "stackexchange", category: "social", dataset: "StackExchange (RedPajama / Pile)", language: "en",
-    rationale: "coffee.stackexchange.com question threads with their answers.",
+    rationale:
+      "coffee.stackexchange.com question threads with their answers. Each record's `id` is the question's URL " +
+      "without https://, and that page names the authors, as the CC-BY-SA attribution requires.",
     outputs: [copy("social/Yoav-Shafir__Elasticsearch-Coffee-Search-Engine-JS/Posts.xml.threads.jsonl", "coffee-threads.jsonl", "CC-BY-SA-3.0 (Stack Exchange user contributions; attribution + share-alike)")],
   },
   {
     row: "HackerNews", slug: "hackernews", category: "social", dataset: "HackerNews (The Pile)", language: "en",
-    rationale: "No Hacker News text is in the snapshot: English community discussion threads with scored replies (beer.stackexchange.com).",
+    rationale:
+      "No Hacker News text is in the snapshot: English community discussion threads with scored replies " +
+      "(beer.stackexchange.com). Each record's `id` is the question's URL without https://, and that page names the authors, " +
+      "as the CC-BY-SA attribution requires.",
     outputs: [copy("social/kevswanberg__beer_tentrr/Posts.xml.threads.jsonl", "beer-threads.jsonl", "CC-BY-SA-3.0 (Stack Exchange user contributions; attribution + share-alike)")],
   },
   {
@@ -386,7 +391,9 @@ const rows: ReadonlyArray<Row> = [
   },
   {
     row: "RedPajama Wiki", slug: "redpajama-wiki", category: "wiki", dataset: "RedPajama Wikipedia", language: "en",
-    rationale: "English Wikipedia articles (WikiText-2 test split; tokenized text with ` @-@ ` and `<unk>`).",
+    rationale:
+      "English Wikipedia articles (WikiText-2 test split; tokenized text with ` @-@ ` and `<unk>`). Each record's " +
+      "`title` names the Wikipedia article whose history lists its authors.",
     outputs: [{
       file: "wikitext-2-test.jsonl", format: "jsonl", fields: { text: "text" },
       sources: ["wiki/pytorch__examples/word_language_model/data/wikitext-2/test.txt"],
