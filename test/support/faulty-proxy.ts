@@ -14,9 +14,9 @@ import type { AddressInfo } from "node:net"
 export interface FaultShares {
   /** Share of requests whose client connection is destroyed without a response. */
   readonly drop?: number
-  /** Share answered with HTTP 500 InternalError. */
+  /** Share that gets an HTTP 500 InternalError response. */
   readonly error500?: number
-  /** Share answered with HTTP 503 SlowDown (S3's throttling response). */
+  /** Share that gets an HTTP 503 SlowDown response (S3 throttling). */
   readonly slowDown?: number
   /** Share forwarded after `delayMs`. */
   readonly delay?: number

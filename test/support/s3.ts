@@ -32,6 +32,8 @@ export const S3RVER_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3R
 export interface StartS3Options {
   /** Buckets to create before the server accepts requests. Default `["test"]`. */
   readonly buckets?: ReadonlyArray<string>
+  /** Directory in which the server's temporary directory is created. Default `os.tmpdir()`. */
+  readonly parentDirectory?: string
 }
 
 export interface RunningS3 {
@@ -82,7 +84,7 @@ const waitForPort = (child: ChildProcess): Promise<number> =>
 export const startS3 = async (options: StartS3Options = {}): Promise<RunningS3> => {
   process.env.AWS_EC2_METADATA_DISABLED = "true"
   const buckets = options.buckets && options.buckets.length > 0 ? options.buckets : ["test"]
-  const directory = await fs.mkdtemp(path.join(os.tmpdir(), "mixwright-s3rver-"))
+  const directory = await fs.mkdtemp(path.join(options.parentDirectory ?? os.tmpdir(), "mixwright-s3rver-"))
   for (const bucket of buckets) await fs.mkdir(path.join(directory, bucket))
 
   const child = spawn(process.execPath, ["--openssl-legacy-provider", THIS_FILE, "--serve", directory], {
