@@ -8,9 +8,9 @@
 import { Schema } from "effect"
 
 /**
- * Why a file could not be read or written.
+ * Reasons a file could not be read or written.
  *
- * - `Empty`: the file has no bytes (or no records where at least one is required).
+ * - `Empty`: the file has no bytes.
  * - `Truncated`: the file ends before a structure it declares (footer, page, record).
  * - `Corrupt`: the bytes do not decode as the declared format.
  * - `Unsupported`: a valid file uses a feature this reader does not implement
@@ -56,7 +56,9 @@ export class FormatError extends Schema.TaggedError<FormatError>()("FormatError"
   cause: Schema.optional(Schema.Defect())
 }) {
   override get message(): string {
-    const at = this.line !== undefined ? `:${this.line}` : this.row !== undefined ? ` row ${this.row}` : ""
+    let at = ""
+    if (this.line !== undefined) at = `:${this.line}`
+    else if (this.row !== undefined) at = ` row ${this.row}`
     return `FormatError: ${this.format} (${this.file}${at}): ${this.description}`
   }
 }

@@ -1,11 +1,11 @@
 /**
  * Arrow IPC reading (file and stream formats) to rows, and writing rows to Arrow IPC.
  *
- * Built on `apache-arrow`. Two gaps of apache-arrow 21 are closed here: it ships no
- * codecs for compressed record batches, so ZSTD (from `node:zlib`) and LZ4_FRAME (a
- * small decoder below) are registered in its `compressionRegistry` when this module
- * loads; and it decodes big-endian files as if they were little-endian, so the reader
- * checks the schema's endianness first and rejects big-endian input.
+ * Built on `apache-arrow`, with two gaps of apache-arrow 21 closed here. It ships no
+ * codecs for compressed record batches, so this module registers ZSTD (from `node:zlib`)
+ * and LZ4_FRAME (a small decoder below) in its global `compressionRegistry` on load.
+ * It also decodes big-endian files as if they were little-endian, so the reader checks
+ * the schema's endianness first and rejects big-endian input.
  */
 import { zstdCompressSync, zstdDecompressSync } from "node:zlib"
 import {
@@ -358,7 +358,7 @@ export const writeArrowIpc = (rows: ReadonlyArray<Row>, options: ArrowWriteOptio
       const value = row[column.name]
       if (value === null || value === undefined) {
         if (column.nullable) return null
-        throw new FormatError({ format: "arrow", reason: "MissingField", file: name, row: index, description: `column ${column.name} is not nullable but the value is ${value}` })
+        throw new FormatError({ format: "arrow", reason: "MissingField", file: name, row: index, description: `column ${column.name} is not nullable but the value is ${value}; declare the column nullable or fill the value` })
       }
       if (column.type === "int64" && typeof value === "number") return BigInt(value)
       if ((column.type === "uint32_list" || column.type === "uint32_le") && value instanceof Uint32Array) return Array.from(value)

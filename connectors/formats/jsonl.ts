@@ -28,7 +28,7 @@ export interface JsonlReadOptions {
   readonly name: string
   /** Compression of the byte stream; by default from the name (`.gz`, `.zst`/`.zstd`, else none). */
   readonly compression?: JsonlCompression
-  /** What to do with a bad line (default `"fail"`). */
+  /** Policy for a bad line: throw a `FormatError` or count and drop it (default `"fail"`). */
   readonly onError?: "fail" | "skip"
   /** Longest accepted line in bytes, excluding the newline (default 64 MiB). */
   readonly maxRecordBytes?: number
@@ -169,15 +169,18 @@ async function* iterateJsonl(
       reject(lineNumber, "RecordTooLarge", `the line is longer than maxRecordBytes (${maxRecordBytes} bytes); raise maxRecordBytes if such records are expected`)
       return
     }
+
     let bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts, partBytes)
     parts = []
     partBytes = 0
+
     if (bytes.byteLength > 0 && bytes[bytes.byteLength - 1] === CARRIAGE_RETURN) bytes = bytes.subarray(0, bytes.byteLength - 1)
     if (lineNumber === 1 && startsWith(bytes, "\xef\xbb\xbf")) bytes = bytes.subarray(3)
     if (isBlank(bytes)) {
       counts.blankLines++
       return
     }
+
     let text: string
     try {
       text = fatalDecoder.decode(bytes)
@@ -185,6 +188,7 @@ async function* iterateJsonl(
       reject(lineNumber, "InvalidUtf8", "the line is not valid UTF-8")
       return
     }
+
     let value: unknown
     try {
       value = JSON.parse(text)
@@ -197,6 +201,7 @@ async function* iterateJsonl(
       reject(lineNumber, "NotAnObject", `expected a JSON object, got ${kind}: ${preview(text)}`)
       return
     }
+
     const record = value as Row
     for (const field of required) {
       if (!(field in record)) {

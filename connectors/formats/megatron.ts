@@ -1,7 +1,7 @@
 /**
  * Megatron / gpt-neox indexed datasets (the mmap "MMIDIDX" layout) and blend files.
  *
- * A dataset is a pair of files with a shared prefix. `<prefix>.bin` holds the token ids
+ * A dataset is a pair of files with a shared prefix. `<prefix>.bin` contains the token ids
  * of every sequence back to back in one dtype. `<prefix>.idx` is, little-endian:
  *
  * | bytes | field |

@@ -44,7 +44,7 @@ export interface ParquetReadOptions {
   readonly maxRowGroupBytes?: number
 }
 
-/** A local file as an `AsyncBuffer`: each `slice` is one positioned read. */
+/** Opens a local file as an `AsyncBuffer`; each `slice` is one positioned read. */
 export const asyncBufferFromFile = async (path: string): Promise<AsyncBuffer> => {
   const { size } = await stat(path)
   return {
@@ -95,20 +95,24 @@ export const readParquetMetadata = async (buffer: AsyncBuffer, name: string): Pr
   }
   const head = ascii(await readBytes(buffer, 0, 4))
   const tail = await readBytes(buffer, size - 8, size)
+
   const tailMagic = ascii(tail.subarray(4))
   if (tailMagic === "PARE") {
     throw fail(name, "Unsupported", "the footer is encrypted (Parquet modular encryption, magic PARE); decrypt the file with a reader that has the keys, for example pyarrow with a CryptoFactory, and rewrite it unencrypted")
   }
   if (tailMagic !== "PAR1") {
-    throw fail(name, head === "PAR1" ? "Truncated" : "Corrupt", head === "PAR1"
-      ? "the file starts with PAR1 but does not end with it; the file is truncated (an interrupted copy or upload)"
-      : `not a Parquet file: it ends with ${JSON.stringify(tailMagic)}, expected "PAR1"`)
+    if (head === "PAR1") {
+      throw fail(name, "Truncated", "the file starts with PAR1 but does not end with it; the file is truncated (an interrupted copy or upload)")
+    }
+    throw fail(name, "Corrupt", `not a Parquet file: it ends with ${JSON.stringify(tailMagic)}, expected "PAR1"`)
   }
   if (head !== "PAR1") throw fail(name, "Corrupt", `not a Parquet file: it starts with ${JSON.stringify(head)}, expected "PAR1"`)
+
   const footerLength = new DataView(tail.buffer, tail.byteOffset).getUint32(0, true)
   if (footerLength > size - 12) {
     throw fail(name, "Truncated", `the footer length is ${footerLength} bytes but the file has only ${size - 12} bytes besides magic and length; the file is truncated or corrupt`)
   }
+
   let metadata: FileMetaData
   try {
     // The footer length is known, so fetch exactly the footer instead of hyparquet's 512 KiB default.
@@ -124,7 +128,7 @@ export const readParquetMetadata = async (buffer: AsyncBuffer, name: string): Pr
   return metadata
 }
 
-/** Names of the top-level columns, in schema order. */
+/** Returns the names of the top-level columns, in schema order. */
 export const parquetColumnNames = (metadata: FileMetaData): Array<string> =>
   parquetSchema(metadata).children.map((child) => child.element.name)
 
@@ -135,7 +139,7 @@ const isUnsignedInt32 = (tree: SchemaTree): boolean => {
     (logical?.type === "INTEGER" && logical.bitWidth === 32 && !logical.isSigned)
 }
 
-/** Whether a top-level column is a list of uint32 (a token column). */
+/** Returns whether a top-level column is a list of uint32 (a token column). */
 const isUint32List = (tree: SchemaTree): boolean => {
   const element = tree.element
   if (element.converted_type !== "LIST" && element.logical_type?.type !== "LIST") return false

@@ -4,7 +4,7 @@
  * Built on `hyparquet-writer`, which encodes pages and the footer but ships only a
  * Snappy compressor. ZSTD comes from `node:zlib` (`zstdCompressSync`, Node 22.15 and
  * later) through hyparquet-writer's `compressors` option. Rows are buffered until a row
- * group is full, so memory holds at most one row group plus the bytes not yet taken
+ * group is full, so memory contains at most one row group plus the bytes not yet taken
  * by the caller.
  */
 import { constants as zlibConstants, gzipSync, zstdCompressSync } from "node:zlib"

@@ -14,7 +14,7 @@ export const dataPath = (relative: string): string | undefined => {
   return existsSync(path) ? path : undefined
 }
 
-/** Every file under a folder, recursively, sorted. */
+/** Lists every file under a folder, recursively, sorted. */
 export const listFiles = (root: string): Array<string> => {
   const out: Array<string> = []
   const visit = (dir: string) => {
@@ -33,7 +33,7 @@ export interface CountingBuffer extends AsyncBuffer {
   bytesRead: number
 }
 
-/** An in-memory AsyncBuffer that records every range read. */
+/** Wraps bytes in an AsyncBuffer that records every range read. */
 export const countingBuffer = (bytes: Uint8Array): CountingBuffer => {
   const buffer: CountingBuffer = {
     byteLength: bytes.byteLength,
@@ -62,7 +62,7 @@ export const duckdbRows = async (sql: string): Promise<Array<Record<string, unkn
   return reader.getRowObjectsJson() as Array<Record<string, unknown>>
 }
 
-/** A fresh temporary folder and its cleanup. */
+/** Creates a temporary folder and returns it with its cleanup. */
 export const makeTempDir = (prefix: string): { dir: string; cleanup: () => void } => {
   const dir = mkdtempSync(join(tmpdir(), `mixwright-${prefix}-`))
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }

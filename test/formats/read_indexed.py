@@ -36,17 +36,20 @@ def main() -> None:
         (count,) = struct.unpack("<Q", stream.read(8))
         (doc_count,) = struct.unpack("<Q", stream.read(8))
         offset = stream.tell()
+
     buffer = np.memmap(prefix + ".idx", mode="r", order="C")
     sizes = np.frombuffer(buffer, dtype=np.int32, count=count, offset=offset)
     pointers = np.frombuffer(buffer, dtype=np.int64, count=count, offset=offset + sizes.nbytes)
     doc_idx = np.frombuffer(buffer, dtype=np.int64, count=doc_count, offset=offset + sizes.nbytes + pointers.nbytes)
+
     dtype = DTYPES[dtype_code]
     data = np.memmap(prefix + ".bin", mode="r", order="C")
-    shown = count if limit is None else min(limit, count)
+    shown_count = count if limit is None else min(limit, count)
     sequences = [
         np.frombuffer(data, dtype=dtype, count=int(sizes[i]), offset=int(pointers[i])).tolist()
-        for i in range(shown)
+        for i in range(shown_count)
     ]
+
     json.dump(
         {
             "version": version,
