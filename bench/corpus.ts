@@ -8,7 +8,7 @@
 // Writes <out>/<name>.parquet (columns `text`, `id`; ZSTD; one row group per ~16 MB of text),
 // <out>/<name>.jsonl ({"text", "id"} per line) and an entry for <name> in <out>/MANIFEST.json.
 import { createHash } from "node:crypto"
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, writeFileSync, writeSync } from "node:fs"
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from "node:fs"
 import { basename, dirname, join, relative } from "node:path"
 import { gunzipSync, zstdCompressSync } from "node:zlib"
 import { decompress as zstdDecompress } from "fzstd"
@@ -98,12 +98,12 @@ function* walk(dir: string, skip: (path: string) => boolean): Generator<string> 
 // Entries starting with "." directly inside a node_modules folder (.bin, .package-lock.json and
 // the .vite and .vitest-cache caches that test runs rewrite) are npm and tool metadata, so they
 // are skipped to keep the corpus a function of the lockfile.
-function* textFileDocuments(dir: string, idRoot: string): Generator<Document> {
+function* textFileDocuments(dir: string, idPrefix: string): Generator<Document> {
   const skip = (path: string) => basename(dirname(path)) === "node_modules" && basename(path).startsWith(".")
   for (const path of walk(dir, skip)) {
     if (hasNulPrefix(path)) continue
     const text = decodeText(readFileSync(path))
-    if (text !== undefined && text.trim() !== "") yield { id: relative(idRoot, path), text }
+    if (text !== undefined && text.trim() !== "") yield { id: `${idPrefix}${relative(dir, path)}`, text }
   }
 }
 
@@ -278,6 +278,23 @@ interface Manifest {
 
 const rowGroupTextBytes = 16_000_000
 
+// Hashes a file in 4 MiB reads so that a 200 MB output is never held in memory at once.
+function hashFile(path: string): { bytes: number; sha256: string } {
+  const hash = createHash("sha256")
+  const buffer = Buffer.alloc(4 * 1024 * 1024)
+  const fd = openSync(path, "r")
+  let bytes = 0
+  try {
+    for (let read = readSync(fd, buffer); read > 0; read = readSync(fd, buffer)) {
+      hash.update(buffer.subarray(0, read))
+      bytes += read
+    }
+  } finally {
+    closeSync(fd)
+  }
+  return { bytes, sha256: hash.digest("hex") }
+}
+
 function inputHashes(options: Options): Record<string, string> {
   const inputs: Record<string, string> = {}
   const candidates = [join(projectRoot, "package-lock.json"), join(options.dataRoot, "catalog.tsv")]
@@ -354,8 +371,8 @@ async function build(options: Options): Promise<Manifest> {
   let duplicatesSkipped = 0
   let emptySkipped = 0
   const code = (function* () {
-    yield* textFileDocuments(join(projectRoot, "node_modules"), projectRoot)
-    for (const dir of options.extraDirs) yield* textFileDocuments(dir, dirname(dir))
+    yield* textFileDocuments(join(projectRoot, "node_modules"), "node_modules/")
+    for (const dir of options.extraDirs) yield* textFileDocuments(dir, `extra/${basename(dir)}/`)
   })()
   const data = existsSync(options.dataRoot) ? dataDocuments(options.dataRoot) : [][Symbol.iterator]()
   const stream = interleave(code, data)
@@ -387,6 +404,8 @@ async function build(options: Options): Promise<Manifest> {
   closeSync(jsonl)
 
   if (textBytes < target) {
+    rmSync(parquetPath, { force: true })
+    rmSync(jsonlPath, { force: true })
     throw new Error(
       `only ${textBytes} bytes of distinct text found in ${join(projectRoot, "node_modules")}, ${options.dataRoot}` +
       `${options.extraDirs.map((dir) => `, ${dir}`).join("")}: less than --size-mb ${options.sizeMb}. ` +
@@ -396,8 +415,7 @@ async function build(options: Options): Promise<Manifest> {
 
   const files: Record<string, { bytes: number; sha256: string }> = {}
   for (const path of [parquetPath, jsonlPath]) {
-    const content = readFileSync(path)
-    files[relative(options.out, path)] = { bytes: content.length, sha256: createHash("sha256").update(content).digest("hex") }
+    files[relative(options.out, path)] = hashFile(path)
   }
   const manifest: Manifest = {
     command: `npx node bench/corpus.ts ${process.argv.slice(2).join(" ")}`.trim(),
