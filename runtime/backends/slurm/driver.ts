@@ -39,6 +39,12 @@ export interface SlurmNode {
   readonly id: string
   readonly name: string
   readonly shards: number
+  /**
+   * Shards to run; the others count as done (committed earlier). When given, it
+   * replaces the saved state's done shards and failure counts for this node.
+   * Defaults to every shard not done in the saved state.
+   */
+  readonly pendingShards?: ReadonlyArray<number>
   readonly dependsOn: ReadonlyArray<string>
   readonly resources?: SlurmResources
 }
@@ -74,6 +80,11 @@ export interface RunNodesOnSlurmOptions<E = never, R = never> {
   readonly taskCommand: (nodeId: string) => ReadonlyArray<string>
   /** Shared-file-system directory for the driver's state, scripts, logs and markers. */
   readonly storeDir: string
+  /**
+   * Driver state file (default `<storeDir>/slurm/state.json`). Drivers that run at
+   * the same time over one `storeDir` need separate files.
+   */
+  readonly stateFile?: string
   /** Resubmissions allowed per shard after its first attempt (default 2). */
   readonly retries?: number
   /** Time between two squeue polls (default 2 seconds). */
@@ -129,6 +140,11 @@ const validateNodes = (nodes: ReadonlyArray<SlurmNode>, storeDir: string): Effec
       if (seen.has(node.id)) return yield* invalid(`nodes[${position}].id ${node.id} appears twice`)
       if (!Number.isInteger(node.shards) || node.shards < 1) {
         return yield* invalid(`nodes[${position}].shards must be a positive integer, got ${node.shards} (node ${node.name})`)
+      }
+      for (const shard of node.pendingShards ?? []) {
+        if (!Number.isInteger(shard) || shard < 0 || shard >= node.shards) {
+          return yield* invalid(`nodes[${position}].pendingShards contains ${shard}, outside [0, ${node.shards - 1}] (node ${node.name})`)
+        }
       }
       for (const dependency of node.dependsOn) {
         if (!seen.has(dependency)) {
@@ -223,7 +239,7 @@ export const runNodesOnSlurm = <E = never, R = never>(
       )
 
     const slurmDir = joinUri(options.storeDir, "slurm")
-    const stateUri = joinUri(slurmDir, "state.json")
+    const stateUri = options.stateFile ?? joinUri(slurmDir, "state.json")
     const logDir = (nodeId: string) => toLocalPath(joinUri(slurmDir, "logs", nodeId))
     const doneDir = (nodeId: string) => joinUri(slurmDir, "done", nodeId)
     const logPath = (nodeId: string, jobId: string, shard: number) => `${logDir(nodeId)}/${jobId}_${shard}.log`
@@ -273,6 +289,12 @@ export const runNodesOnSlurm = <E = never, R = never>(
         done: new Set(previous !== undefined && previous.shards === node.shards ? previous.done : []),
         toSubmit: new Set(),
         queuedJobs: new Set()
+      }
+      if (node.pendingShards !== undefined) {
+        const pending = new Set(node.pendingShards)
+        run.done.clear()
+        run.failures.clear()
+        for (let shard = 0; shard < node.shards; shard++) if (!pending.has(shard)) run.done.add(shard)
       }
       runs.set(node.id, run)
       if (yield* isCommitted(node.id)) {

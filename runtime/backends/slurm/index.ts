@@ -2,8 +2,10 @@
  * The Slurm backend: renders sbatch scripts, submits one job array per plan node and
  * drives them to completion. See `driver.ts` for the run loop and `docs/slurm.md`.
  */
-export { cancel, classifyState, queryTasks, renderDependency, submit, updateDependency } from "./cli.ts"
+export { cancel, classifyState, queryTasks, release, renderDependency, submit, updateDependency } from "./cli.ts"
 export type { JobId, TaskRecord } from "./cli.ts"
+export { makeSlurmBackend } from "./backend.ts"
+export type { SlurmBackendOptions } from "./backend.ts"
 export { runNodesOnSlurm } from "./driver.ts"
 export type { RunNodesOnSlurmOptions, SlurmEvent, SlurmNode, SlurmNodeSummary, SlurmResources, SlurmRunSummary } from "./driver.ts"
 export { SlurmError, SlurmErrorReason } from "./errors.ts"
