@@ -7,6 +7,11 @@
  * The proxy reads each request body completely before it decides, so a faulted
  * request never reaches the server and a forwarded one arrives whole. The Host
  * header is forwarded unchanged because it is part of the SigV4 signature.
+ *
+ * With `enforceIfNoneMatch`, the proxy also gives a server that ignores
+ * `If-None-Match: *` on PUT (such as s3rver 3.7) the semantics of AWS S3: it answers
+ * 412 PreconditionFailed when the key exists. It checks with an unsigned HEAD, which
+ * s3rver accepts, and holds a per-key lock from the check until the PUT completes.
  */
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
@@ -39,6 +44,18 @@ export interface FaultStats {
   delayed: number
   truncated: number
   droppedResponses: number
+  /** Conditional PUTs the proxy rejected with 412 under `enforceIfNoneMatch`. */
+  preconditionFailed: number
+}
+
+export interface ProxyOptions {
+  /** `http://host:port` of the S3 server to forward to. */
+  readonly target: string
+  readonly faults?: FaultShares
+  /** Seed for the fault choices. Default 1. */
+  readonly seed?: number
+  /** Enforces `If-None-Match: *` on PUT in the proxy; see the file comment. */
+  readonly enforceIfNoneMatch?: boolean
 }
 
 export interface FaultyProxy {
@@ -72,15 +89,11 @@ type Fault = "drop" | "error500" | "slowDown" | "delay" | "truncate" | "dropResp
 const ORDER: ReadonlyArray<Exclude<Fault, "none">> = ["drop", "error500", "slowDown", "delay", "truncate", "dropResponse"]
 
 /** Starts the proxy on a random loopback port, forwarding to `target`. */
-export const startFaultyProxy = async (options: {
-  readonly target: string
-  readonly faults?: FaultShares
-  readonly seed?: number
-}): Promise<FaultyProxy> => {
+export const startFaultyProxy = async (options: ProxyOptions): Promise<FaultyProxy> => {
   const target = new URL(options.target)
   const random = seededRandom(options.seed ?? 1)
   let faults: FaultShares = options.faults ?? {}
-  const stats: FaultStats = { requests: 0, forwarded: 0, dropped: 0, error500: 0, slowDown: 0, delayed: 0, truncated: 0, droppedResponses: 0 }
+  const stats: FaultStats = { requests: 0, forwarded: 0, dropped: 0, error500: 0, slowDown: 0, delayed: 0, truncated: 0, droppedResponses: 0, preconditionFailed: 0 }
   const agent = new http.Agent({ keepAlive: true })
 
   const choose = (method: string, url: string): Fault => {
@@ -143,6 +156,48 @@ export const startFaultyProxy = async (options: {
     upstream.end(body)
   }
 
+  /** Tail of the promise chain for each key, so conditional PUTs to one key run one at a time. */
+  const keyLocks = new Map<string, Promise<void>>()
+
+  const objectExists = (path: string): Promise<boolean> =>
+    new Promise((resolve, reject) => {
+      const head = http.request({ host: target.hostname, port: target.port, method: "HEAD", path, agent }, (reply) => {
+        reply.resume()
+        resolve(reply.statusCode === 200)
+      })
+      head.on("error", reject)
+      head.end()
+    })
+
+  const conditionalPut = async (request: http.IncomingMessage, body: Buffer, response: http.ServerResponse) => {
+    const path = (request.url ?? "/").split("?")[0]
+    const previous = keyLocks.get(path) ?? Promise.resolve()
+    let release!: () => void
+    const current = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const tail = previous.then(() => current)
+    keyLocks.set(path, tail)
+    await previous
+    try {
+      if (await objectExists(path)) {
+        stats.preconditionFailed++
+        response.writeHead(412, { "content-type": "application/xml" })
+        response.end(s3ErrorBody("PreconditionFailed", "At least one of the pre-conditions you specified did not hold"))
+        return
+      }
+      await new Promise<void>((resolve) => {
+        response.on("close", () => resolve())
+        forward(request, body, response, "none")
+      })
+    } catch {
+      request.socket.destroy()
+    } finally {
+      release()
+      if (keyLocks.get(path) === tail) keyLocks.delete(path)
+    }
+  }
+
   const server = http.createServer((request, response) => {
     const chunks: Array<Buffer> = []
     request.on("data", (chunk: Buffer) => chunks.push(chunk))
@@ -150,6 +205,12 @@ export const startFaultyProxy = async (options: {
       stats.requests++
       const body = Buffer.concat(chunks)
       const fault = choose(request.method ?? "GET", request.url ?? "/")
+      const isConditionalPut = options.enforceIfNoneMatch === true && request.method === "PUT" &&
+        request.headers["if-none-match"] === "*" && !(request.url ?? "").includes("uploadId=")
+      if (fault === "none" && isConditionalPut) {
+        void conditionalPut(request, body, response)
+        return
+      }
       switch (fault) {
         case "drop":
           stats.dropped++
