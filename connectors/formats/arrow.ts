@@ -28,6 +28,7 @@ import {
 import type { DataType, RecordBatch, Vector } from "apache-arrow"
 import { Stream } from "effect"
 import type { Batch, Row } from "../../runtime/batch.ts"
+import { StorageError } from "../storage/Storage.ts"
 import { FormatError, describeCause } from "./FormatError.ts"
 import type { ParquetColumnSpec } from "./parquet-write.ts"
 
@@ -244,8 +245,8 @@ const concatChunks = (chunks: Array<Uint8Array>): Uint8Array => {
   return out
 }
 
-const classify = (name: string, cause: unknown): FormatError => {
-  if (cause instanceof FormatError) return cause
+const classify = (name: string, cause: unknown): FormatError | StorageError => {
+  if (cause instanceof FormatError || cause instanceof StorageError) return cause
   const message = describeCause(cause)
   if (/codec not found|not supported|unsupported/i.test(message)) {
     return fail(name, "Unsupported", `${message}; rewrite the file uncompressed or with ZSTD or LZ4_FRAME`, cause)
@@ -311,11 +312,11 @@ export async function* readArrowBatches(
   }
 }
 
-/** `readArrowBatches` as an Effect stream. */
+/** `readArrowBatches` as an Effect stream; `StorageError` from the input passes through. */
 export const arrowBatchStream = (
   input: Uint8Array | AsyncIterable<Uint8Array>,
   options: ArrowReadOptions
-): Stream.Stream<Batch, FormatError> => Stream.fromAsyncIterable(readArrowBatches(input, options), (cause) => classify(options.name, cause))
+): Stream.Stream<Batch, FormatError | StorageError> => Stream.fromAsyncIterable(readArrowBatches(input, options), (cause) => classify(options.name, cause))
 
 // ---------------------------------------------------------------------------
 // Writing

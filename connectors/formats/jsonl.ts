@@ -13,6 +13,7 @@ import { Readable } from "node:stream"
 import { createGunzip, createZstdDecompress } from "node:zlib"
 import { Stream } from "effect"
 import type { Batch, Row } from "../../runtime/batch.ts"
+import { StorageError } from "../storage/Storage.ts"
 import { FormatError, describeCause } from "./FormatError.ts"
 
 export type JsonlCompression = "none" | "gzip" | "zstd"
@@ -257,7 +258,7 @@ async function* iterateJsonl(
       }
     }
   } catch (cause) {
-    if (cause instanceof FormatError) throw cause
+    if (cause instanceof FormatError || cause instanceof StorageError) throw cause
     // The pipe into zlib reports a source failure as its own error; prefer the original.
     if (lfsError !== undefined) throw lfsError
     throw decompressError(name, compression, cause, counts.bytes === 0)
@@ -293,14 +294,17 @@ const decompressError = (name: string, compression: JsonlCompression, cause: unk
   })
 }
 
-/** `readJsonl` as an Effect stream; `counts` fills in as the stream runs. */
+/**
+ * `readJsonl` as an Effect stream; `counts` fills in as the stream runs. Failures of the
+ * source that are `StorageError` pass through unchanged.
+ */
 export const jsonlBatchStream = (
   source: AsyncIterable<Uint8Array>,
   options: JsonlReadOptions
-): { readonly stream: Stream.Stream<Batch, FormatError>; readonly counts: JsonlCounts } => {
+): { readonly stream: Stream.Stream<Batch, FormatError | StorageError>; readonly counts: JsonlCounts } => {
   const reader = readJsonl(source, options)
-  const stream = Stream.fromAsyncIterable(reader.batches, (cause) =>
-    cause instanceof FormatError
+  const stream = Stream.fromAsyncIterable(reader.batches, (cause): FormatError | StorageError =>
+    cause instanceof FormatError || cause instanceof StorageError
       ? cause
       : new FormatError({ format: "jsonl", reason: "Corrupt", file: options.name, description: `read failed (${describeCause(cause)})`, cause }))
   return { stream, counts: reader.counts }

@@ -20,6 +20,7 @@ import { compressors as defaultDecompressors } from "hyparquet-compressors"
 import { parquetReadAsync } from "hyparquet/src/read.js"
 import { assembleAsync, asyncGroupToRows } from "hyparquet/src/rowgroup.js"
 import type { Batch, Row } from "../../runtime/batch.ts"
+import { StorageError } from "../storage/Storage.ts"
 import { FormatError, describeCause } from "./FormatError.ts"
 import { UINT32_LE_COLUMNS_KEY } from "./parquet-write.ts"
 
@@ -118,6 +119,7 @@ export const readParquetMetadata = async (buffer: AsyncBuffer, name: string): Pr
     // The footer length is known, so fetch exactly the footer instead of hyparquet's 512 KiB default.
     metadata = await parquetMetadataAsync(buffer, { initialFetchSize: footerLength + 8 })
   } catch (cause) {
+    if (cause instanceof StorageError) throw cause
     throw fail(name, "Corrupt", `invalid footer metadata (${describeCause(cause)}); the file is corrupt`, { cause })
   }
   try {
@@ -225,8 +227,12 @@ const limitedDecompressors = (limit: number): Compressors => {
   return out
 }
 
-const classifyDecodeError = (name: string, where: string, cause: unknown): FormatError => {
-  if (cause instanceof FormatError) return cause
+/**
+ * Maps a failure while decoding to a `FormatError`. A `StorageError` from the buffer's
+ * range reads passes through unchanged, so retry policies still see its reason.
+ */
+const classifyDecodeError = (name: string, where: string, cause: unknown): FormatError | StorageError => {
+  if (cause instanceof FormatError || cause instanceof StorageError) return cause
   if (cause instanceof InvalidUtf8Value) {
     return fail(name, "InvalidUtf8", `${where}: a UTF8/STRING value is not valid UTF-8; fix the writer or read the column as binary`, { cause })
   }
@@ -343,9 +349,14 @@ export async function* readParquetBatches(buffer: AsyncBuffer, options: ParquetR
   }
 }
 
-const asFormatError = (name: string) => (cause: unknown): FormatError =>
-  cause instanceof FormatError ? cause : fail(name, "Corrupt", `read failed (${describeCause(cause)})`, { cause })
+const asFormatError = (name: string) => (cause: unknown): FormatError | StorageError =>
+  cause instanceof FormatError || cause instanceof StorageError
+    ? cause
+    : fail(name, "Corrupt", `read failed (${describeCause(cause)})`, { cause })
 
-/** `readParquetBatches` as an Effect stream. */
-export const parquetBatchStream = (buffer: AsyncBuffer, options: ParquetReadOptions): Stream.Stream<Batch, FormatError> =>
+/** `readParquetBatches` as an Effect stream; range-read failures of the buffer stay `StorageError`. */
+export const parquetBatchStream = (
+  buffer: AsyncBuffer,
+  options: ParquetReadOptions
+): Stream.Stream<Batch, FormatError | StorageError> =>
   Stream.fromAsyncIterable(readParquetBatches(buffer, options), asFormatError(options.name))
