@@ -372,42 +372,44 @@ export const makeS3Storage = (options: S3StorageOptions = {}): S3Storage => {
     })
 
   const writeStream = (uri: string, location: S3Location, body: Stream.Stream<Uint8Array, StorageError>) =>
-    Effect.gen(function*() {
-      const iterator = Stream.toAsyncIterable(body)[Symbol.asyncIterator]()
-      const head: Array<Uint8Array> = []
-      let buffered = 0
-      let ended = false
-      // Buffers up to the threshold: a small object becomes one PUT with a retryable body.
-      yield* Effect.tryPromise({
-        try: async () => {
-          while (buffered <= threshold) {
-            const next = await iterator.next()
-            if (next.done) {
-              ended = true
-              return
-            }
-            head.push(next.value)
-            buffered += next.value.byteLength
-          }
-        },
-        catch: (error) => s3Error("write", uri, location.bucket, error)
-      })
-      if (ended) {
-        yield* putBuffer("write", uri, location, concat(head, buffered))
-        return
-      }
-      async function* rest(): AsyncGenerator<Uint8Array> {
-        yield* head
-        for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value
-      }
-      yield* upload(uri, location, Readable.from(rest(), { objectMode: false })).pipe(
-        Effect.ensuring(
-          Effect.promise(async () => {
-            await iterator.return?.().catch(() => undefined)
+    Effect.acquireUseRelease(
+      Effect.sync(() => Stream.toAsyncIterable(body)[Symbol.asyncIterator]()),
+      (iterator) =>
+        Effect.gen(function*() {
+          const head: Array<Uint8Array> = []
+          let buffered = 0
+          let ended = false
+          // Buffers up to the threshold: a small object becomes one PUT with a retryable body.
+          yield* Effect.tryPromise({
+            try: async () => {
+              while (buffered <= threshold) {
+                const next = await iterator.next()
+                if (next.done) {
+                  ended = true
+                  return
+                }
+                head.push(next.value)
+                buffered += next.value.byteLength
+              }
+            },
+            catch: (error) => s3Error("write", uri, location.bucket, error)
           })
-        )
-      )
-    })
+          if (ended) {
+            yield* putBuffer("write", uri, location, concat(head, buffered))
+            return
+          }
+          async function* rest(): AsyncGenerator<Uint8Array> {
+            yield* head
+            for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value
+          }
+          yield* upload(uri, location, Readable.from(rest(), { objectMode: false }))
+        }),
+      // Closing the iterator stops the source stream when the write fails or is interrupted early.
+      (iterator) =>
+        Effect.promise(async () => {
+          await iterator.return?.().catch(() => undefined)
+        })
+    )
 
   const write = (uri: string, body: Uint8Array | Stream.Stream<Uint8Array, StorageError>) =>
     Effect.gen(function*() {

@@ -63,6 +63,9 @@ export const conformanceSuite = (target: ConformanceTarget): void => {
   it("read of a missing object fails NotFound", async () => {
     const error = await runError(s().read(joinUri(target.root(), "missing.bin")))
     expect(error.reason).toBe("NotFound")
+    expect(error.message).toContain("missing.bin")
+    const streamed = await runError(Stream.runDrain(s().readStream(joinUri(target.root(), "missing.bin"))))
+    expect(streamed.reason).toBe("NotFound")
   })
 
   it("lists recursively and sorted", async () => {
