@@ -2,6 +2,8 @@ import { readFileSync, writeFileSync } from "node:fs"
 import { join, relative } from "node:path"
 import { Effect, Stream } from "effect"
 import { parquetMetadata } from "hyparquet"
+import { ByteWriter } from "hyparquet-writer"
+import { writeMetadata } from "hyparquet-writer/src/metadata.js"
 import { afterAll, describe, expect, it } from "vitest"
 import { FormatError } from "../../connectors/formats/FormatError.ts"
 import {
@@ -161,6 +163,33 @@ describe("parquet reader", () => {
     const error = await rejection(collect(readParquetBatches(countingBuffer(bytes), { name: "big.parquet", maxRowGroupBytes: 1000 })))
     expect((error as FormatError).reason).toBe("TooLarge")
     expect((error as FormatError).message).toContain("big.parquet")
+  })
+
+  it("limits decompressed bytes when the footer understates them", async () => {
+    const original = writeParquet(
+      Array.from({ length: 1000 }, (_, i) => ({ text: "a".repeat(5000) + i })),
+      { columns: [{ name: "text", type: "string" }] }
+    )
+    const metadata = parquetMetadata(original.slice().buffer)
+    const footerStart = original.byteLength - 8 - metadata.metadata_length
+    // Rewrite the footer so that the column chunk claims 100 uncompressed bytes.
+    metadata.row_groups[0].columns[0].meta_data!.total_uncompressed_size = 100n
+    const footerWriter = new ByteWriter()
+    // hyparquet-writer bundles its own hyparquet release, so its FileMetaData is a distinct type.
+    writeMetadata(footerWriter, metadata as unknown as Parameters<typeof writeMetadata>[1])
+    const footer = footerWriter.getBytes()
+    const lying = new Uint8Array(footerStart + footer.byteLength + 8)
+    lying.set(original.subarray(0, footerStart))
+    lying.set(footer, footerStart)
+    new DataView(lying.buffer).setUint32(footerStart + footer.byteLength, footer.byteLength, true)
+    lying.set(new TextEncoder().encode("PAR1"), footerStart + footer.byteLength + 4)
+
+    const rowsRead = (await collect(readParquetBatches(countingBuffer(lying), { name: "lie.parquet" }))).flat()
+    expect(rowsRead.length).toBe(1000)
+    const error = await rejection(collect(readParquetBatches(countingBuffer(lying), { name: "lie.parquet", maxRowGroupBytes: 1_000_000 })))
+    expect(error).toBeInstanceOf(FormatError)
+    expect((error as FormatError).reason).toBe("TooLarge")
+    expect((error as FormatError).message).toContain("declare more than 1000000 decompressed bytes")
   })
 
   it("reports truncation and empty files", async () => {
