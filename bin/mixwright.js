@@ -7,7 +7,7 @@ import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
-const entry = join(root, "cli", "main.ts")
+const entry = join(root, "cli", "entry.ts")
 const major = Number(process.versions.node.split(".")[0])
 
 if (major >= 22) {

@@ -1,4 +1,115 @@
 /**
- * Commands that execute plans: run, task, status, ls, gc, report.
+ * Commands that execute plans: `run` (and, from the runtime modules, the others).
  */
-export const runCommands = [] as const
+import { Console, Effect, Layer, Option } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { emitGptNeox } from "../compiler/emit/gpt-neox.ts"
+import { resolveStoreRoot } from "../compiler/paths.ts"
+import type { Plan } from "../compiler/plan.ts"
+import { makeStorage } from "../connectors/storage/layer.ts"
+import { Storage, joinUri } from "../connectors/storage/Storage.ts"
+import { runPlan } from "../runtime/executor/run.ts"
+import type { RunSummary } from "../runtime/executor/types.ts"
+import { compileRecipe, reportFailure } from "./common.ts"
+import { makeProgressRenderer, renderSummary } from "./progress.ts"
+
+/** The storage layer for a plan, with the profile's S3 settings. */
+export const storageLayerFor = (s3: Plan["s3"]) =>
+  Layer.succeed(
+    Storage,
+    makeStorage(
+      s3 === null
+        ? {}
+        : {
+            s3: {
+              ...(s3.endpoint === null ? {} : { endpoint: s3.endpoint }),
+              ...(s3.region === null ? {} : { region: s3.region }),
+              ...(s3.forcePathStyle === null ? {} : { forcePathStyle: s3.forcePathStyle })
+            }
+          }
+    )
+  )
+
+/** Writes a gpt-neox config next to the run summary for every pretraining stage that has an export. */
+const writeTrainerConfigs = (plan: Plan, root: string, runId: string) =>
+  Effect.gen(function* () {
+    const storage = yield* Storage
+    const written: Array<string> = []
+    for (const stage of plan.stages) {
+      if (stage.type !== "pretrain") continue
+      const mix = plan.mixes.find((m) => stage.data.length === 1 && m.name === stage.data[0])
+      if (mix?.exportNodeId === null || mix === undefined) continue
+      const config = yield* emitGptNeox({ ...plan, store: root }, stage.name).pipe(Effect.option)
+      if (Option.isNone(config)) continue
+      const uri = joinUri(root, "runs", runId, `gpt-neox-${stage.name}.json`)
+      yield* storage.write(uri, new TextEncoder().encode(JSON.stringify(config.value, null, 2) + "\n"))
+      written.push(uri)
+    }
+    return written
+  })
+
+const run = Command.make(
+  "run",
+  {
+    recipe: Argument.String("recipe").pipe(Argument.withDescription("Recipe file (.ts, .json, .yaml)")),
+    profile: Flag.String("profile").pipe(Flag.withAlias("p"), Flag.withDescription("Profile from the recipe's `profiles`"), Flag.optional),
+    set: Flag.String("set").pipe(Flag.withDescription("Override a recipe field by its path, for example --set generators.traces.search=bfs (repeatable)"), Flag.atLeast(0)),
+    store: Flag.String("store").pipe(Flag.withDescription("Artifact store root: a path or s3://bucket/prefix (overrides the profile)"), Flag.optional),
+    force: Flag.String("force").pipe(Flag.withDescription("Recompute this node (id, id prefix or name) even if committed (repeatable)"), Flag.atLeast(0)),
+    concurrency: Flag.Int("concurrency").pipe(Flag.withDescription("Shards that run at once (default: CPU count)"), Flag.optional),
+    runId: Flag.String("run-id").pipe(Flag.withDescription("Name of the run folder under <store>/runs/ (default: timestamp)"), Flag.optional),
+    json: Flag.Boolean("json").pipe(Flag.withDescription("Print the run summary as JSON on stdout"), Flag.withDefault(false))
+  },
+  (input) =>
+    Effect.gen(function* () {
+      const plan = yield* compileRecipe(input.recipe, {
+        profile: Option.getOrUndefined(input.profile),
+        set: input.set,
+        store: Option.getOrUndefined(input.store)
+      })
+      return yield* runCompiledPlan(plan, input).pipe(Effect.provide(storageLayerFor(plan.s3)))
+    }).pipe(reportFailure)
+).pipe(
+  Command.withDescription("Run a recipe's plan: read, filter, dedup, tokenize, mix and export, skipping committed nodes"),
+  Command.withExamples([
+    { command: "mixwright run recipes/stablelm-2-1_6b.ts --profile sample", description: "The StableLM 2 sample mix on the shipped data" },
+    { command: "mixwright run recipes/meta-cot-countdown.ts --set generators.traces.search=bfs", description: "Swap the search algorithm" }
+  ])
+)
+
+interface RunFlags {
+  readonly force: ReadonlyArray<string>
+  readonly concurrency: Option.Option<number>
+  readonly runId: Option.Option<string>
+  readonly json: boolean
+}
+
+/** Runs a compiled plan locally and prints its summary. */
+const runCompiledPlan = (plan: Plan, input: RunFlags) =>
+    Effect.gen(function* () {
+      const root = resolveStoreRoot(plan.store)
+      const force = input.force.map((name) => plan.nodes.find((n) => n.id.startsWith(name) || n.name === name)?.id ?? name)
+      const runId = Option.getOrUndefined(input.runId)
+      const summary: RunSummary = yield* runPlan(
+        { nodes: plan.nodes },
+        {
+          root,
+          ...(runId === undefined ? {} : { runId }),
+          force,
+          ...(Option.isSome(input.concurrency) ? { concurrency: input.concurrency.value } : {}),
+          onEvent: makeProgressRenderer()
+        }
+      )
+      const configs = summary.status === "succeeded" ? yield* writeTrainerConfigs(plan, root, summary.runId) : []
+      const withConfigs = { ...summary, outputs: { ...summary.outputs, ...(configs.length > 0 ? { "gpt-neox": configs } : {}) } }
+      if (configs.length > 0) {
+        const storage = yield* Storage
+        yield* storage.write(joinUri(root, "runs", summary.runId, "summary.json"), new TextEncoder().encode(JSON.stringify(withConfigs, null, 2) + "\n"))
+      }
+      yield* Console.log(input.json ? JSON.stringify(withConfigs, null, 2) : renderSummary(withConfigs))
+      if (summary.status !== "succeeded") {
+        return yield* Effect.fail(new Error(`run ${summary.runId} failed; the summary is at ${joinUri(root, "runs", summary.runId, "summary.json")}`))
+      }
+    })
+
+export const runCommands = [run] as const

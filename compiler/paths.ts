@@ -13,12 +13,8 @@ export const resolveStoreRoot = (root: string, cwd = process.cwd()): string =>
 /** Folder of a node's artifact. */
 export const artifactUri = (root: string, nodeId: string): string => `${resolveStoreRoot(root)}/artifacts/${nodeId}`
 
-/** A component name as a file name: lowercase letters, digits, `-` and `_`. */
-export const fileSafeName = (name: string): string =>
-  name
-    .toLowerCase()
-    .replace(/[^a-z0-9_-]+/g, "-")
-    .replace(/^-+|-+$/g, "") || "component"
+/** A component name as a file name: runs of characters other than letters, digits, `.`, `_` and `-` become `_`. */
+export const fileSafeName = (name: string): string => name.replace(/[^A-Za-z0-9._-]+/g, "_")
 
 /** Megatron path prefix (without `.bin`/`.idx`) of one component of an export node. */
 export const indexedDatasetPrefix = (root: string, exportNodeId: string, componentName: string): string =>

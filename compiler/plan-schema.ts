@@ -34,6 +34,8 @@ export const PlanSchema = Schema.Struct({
   recipe: Schema.Struct({ name: Schema.String, file: Schema.String, profile: Schema.NullOr(Schema.String) }),
   store: Schema.String,
   executor: Schema.Literals(["local", "slurm"]),
+  s3: Schema.NullOr(Schema.Struct({ endpoint: Schema.NullOr(Schema.String), region: Schema.NullOr(Schema.String), forcePathStyle: Schema.NullOr(Schema.Boolean) })),
+  slurm: Schema.NullOr(Schema.Record(Schema.String, Schema.Unknown)),
   nodes: Schema.Array(PlanNodeSchema),
   mixes: Schema.Array(
     Schema.Struct({

@@ -69,6 +69,10 @@ export interface Plan {
   /** Artifact store root the plan will read and write. */
   readonly store: string
   readonly executor: "local" | "slurm"
+  /** S3 client settings from the profile; credentials always come from the AWS SDK chain. */
+  readonly s3: { readonly endpoint: string | null; readonly region: string | null; readonly forcePathStyle: boolean | null } | null
+  /** Slurm resources from the profile, for `--executor slurm`. */
+  readonly slurm: { readonly [key: string]: unknown } | null
   readonly nodes: ReadonlyArray<PlanNode>
   readonly mixes: ReadonlyArray<PlanMix>
   readonly stages: ReadonlyArray<PlanStage>
@@ -238,6 +242,11 @@ export const buildPlan = (loaded: LoadedRecipe, options: { readonly store?: stri
       recipe: { name: recipe.name, file: loaded.file, profile: loaded.profileName ?? null },
       store: options.store ?? loaded.profile?.store ?? ".mixwright",
       executor: loaded.profile?.executor ?? "local",
+      s3:
+        loaded.profile?.s3 === undefined
+          ? null
+          : { endpoint: loaded.profile.s3.endpoint ?? null, region: loaded.profile.s3.region ?? null, forcePathStyle: loaded.profile.s3.forcePathStyle ?? null },
+      slurm: loaded.profile?.slurm === undefined ? null : { ...loaded.profile.slurm },
       nodes: graph.nodes.map((node) => ({ ...node, shortId: shortId(node.id) })),
       mixes,
       stages,

@@ -196,7 +196,7 @@ export default defineRecipe({
 
   transforms: {
     web: [
-      { filter: { rules: [{ rule: "length", minWords: 5 }, { rule: "gopher_repetition" }, { rule: "c4", dropLinesWithoutTerminalPunctuation: false }] } },
+      { filter: { rules: [{ rule: "length", minWords: 5 }, { rule: "gopher_repetition" }, { rule: "c4", requireTerminalPunctuation: false }] } },
       { dedup: { method: "exact" } }
     ],
     multilingual: [

@@ -7,6 +7,8 @@
  * reach the compiler as the same validated value.
  */
 import { Schema } from "effect"
+import { FilterRuleSchema } from "../../runtime/ops/filters/schema.ts"
+import { QdcFilterRuleSchema, QdcSelectSchema } from "../../runtime/ops/qdc/select.ts"
 import { parseByteSize, parseTokenCount } from "./units.ts"
 
 // ---------------------------------------------------------------------------
@@ -104,75 +106,11 @@ export const ErrorPolicy = Schema.Literals(["fail", "skip"])
 // Transforms
 // ---------------------------------------------------------------------------
 
-const GopherQualityRule = Schema.Struct({
-  rule: Schema.Literal("gopher_quality"),
-  minWords: Schema.optional(NonNegativeInt),
-  maxWords: Schema.optional(PositiveInt),
-  minMeanWordLength: Schema.optional(PositiveNumber),
-  maxMeanWordLength: Schema.optional(PositiveNumber),
-  maxSymbolWordRatio: Schema.optional(PositiveNumber),
-  maxBulletLinesRatio: Schema.optional(PositiveNumber),
-  maxEllipsisLinesRatio: Schema.optional(PositiveNumber),
-  minAlphaWordsRatio: Schema.optional(PositiveNumber),
-  minStopWords: Schema.optional(NonNegativeInt)
-})
-
-const GopherRepetitionRule = Schema.Struct({
-  rule: Schema.Literal("gopher_repetition"),
-  maxDuplicateLineFraction: Schema.optional(PositiveNumber),
-  maxDuplicateParagraphFraction: Schema.optional(PositiveNumber),
-  maxDuplicateLineCharFraction: Schema.optional(PositiveNumber),
-  maxDuplicateParagraphCharFraction: Schema.optional(PositiveNumber)
-})
-
-const C4Rule = Schema.Struct({
-  rule: Schema.Literal("c4"),
-  minSentences: Schema.optional(NonNegativeInt),
-  minWordsPerLine: Schema.optional(NonNegativeInt),
-  dropLinesWithoutTerminalPunctuation: Schema.optional(Schema.Boolean),
-  dropJavascriptLines: Schema.optional(Schema.Boolean),
-  dropLoremIpsum: Schema.optional(Schema.Boolean),
-  dropCurlyBrace: Schema.optional(Schema.Boolean)
-})
-
-const FinewebRule = Schema.Struct({
-  rule: Schema.Literal("fineweb"),
-  minLinePunctuationRatio: Schema.optional(PositiveNumber),
-  maxShortLineRatio: Schema.optional(PositiveNumber),
-  maxDuplicateLineCharRatio: Schema.optional(PositiveNumber),
-  maxListRatio: Schema.optional(PositiveNumber)
-})
-
-const LengthRule = Schema.Struct({
-  rule: Schema.Literal("length"),
-  minChars: Schema.optional(NonNegativeInt),
-  maxChars: Schema.optional(PositiveInt),
-  minWords: Schema.optional(NonNegativeInt),
-  maxWords: Schema.optional(PositiveInt)
-})
-
-const LanguageRule = Schema.Struct({
-  rule: Schema.Literal("language"),
-  languages: Schema.Array(Schema.String),
-  minScore: Schema.optional(PositiveNumber)
-})
-
-const QdcRule = Schema.Struct({
-  rule: Schema.Literal("qdc"),
-  metric: Schema.String,
-  min: Schema.optional(Schema.Finite),
-  max: Schema.optional(Schema.Finite)
-})
-
-export const FilterRule = Schema.Union([
-  GopherQualityRule,
-  GopherRepetitionRule,
-  C4Rule,
-  FinewebRule,
-  LengthRule,
-  LanguageRule,
-  QdcRule
-])
+/**
+ * One filter rule. The rule schemas live with their operators, so a recipe accepts
+ * exactly the thresholds the runtime applies (defaults and sources in docs/filters.md).
+ */
+export const FilterRule = Schema.Union([...FilterRuleSchema.members, QdcFilterRuleSchema])
 export type FilterRule = typeof FilterRule.Type
 
 export const FilterStep = Schema.Struct({
@@ -198,17 +136,8 @@ export const DedupStep = Schema.Struct({
   })
 })
 
-export const SelectStep = Schema.Struct({
-  select: Schema.Struct({
-    /** At most this many rows per MinHash cluster. */
-    maxPerCluster: Schema.optional(PositiveInt),
-    /** Field whose value buckets rows for stratified sampling. */
-    stratifyBy: Schema.optional(Schema.String),
-    limit: Schema.optional(PositiveInt),
-    seed: Schema.optional(NonNegativeInt),
-    field: Schema.optional(Schema.String)
-  })
-})
+/** Diversity-aware selection: a cap per MinHash cluster, then stratified sampling. */
+export const SelectStep = Schema.Struct({ select: QdcSelectSchema })
 
 export const Tokenizer = Schema.Literals(["cl100k_base", "arcade100k"])
 export type Tokenizer = typeof Tokenizer.Type
@@ -254,7 +183,7 @@ const generatorCommon = {
 
 export const SearchTraceGenerator = Schema.Struct({
   type: Schema.Literal("search-trace"),
-  task: Schema.optional(Schema.Literals(["countdown"])),
+  task: Schema.optional(Schema.Literals(["countdown", "game24"])),
   search: Schema.Literals(["bfs", "dfs", "best-first"]),
   heuristic: Schema.optional(Schema.String),
   count: PositiveInt,

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest"
 import { PlanSchema } from "../../compiler/plan-schema.ts"
 import { baseRecipe, ROOT, writeRecipe } from "./support.ts"
 
-const CLI = path.join(ROOT, "cli", "main.ts")
+const CLI = path.join(ROOT, "cli", "entry.ts")
 const STABLELM = path.join(ROOT, "recipes", "stablelm-2-1_6b.ts")
 
 const mixwright = (...args: Array<string>) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", cwd: ROOT })
@@ -92,7 +92,7 @@ describe("mixwright emit gpt-neox", () => {
     expect(config.train_data_paths.length).toBe(28)
     expect(config.train_data_weights.length).toBe(28)
     expect(config.train_data_weights.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 3)
-    expect(config.train_data_paths[0]).toMatch(/\/artifacts\/[0-9a-f]{64}\/refinedweb$/)
+    expect(config.train_data_paths[0]).toMatch(/\/artifacts\/[0-9a-f]{64}\/RefinedWeb$/)
   })
 
   it("rejects a stage that is not pretraining", () => {
