@@ -32,8 +32,8 @@ export interface TtyRenderer {
 const CLEAR_LINE = "\r\u001b[2K"
 
 /**
- * A renderer for terminals: one permanent line per finished node, and one live line
- * (rewritten in place) for the node that reported progress last.
+ * Creates a renderer for terminals. It prints one permanent line per finished node and
+ * rewrites one live line in place for the node that reported progress last.
  */
 export const makeTtyRenderer = (): TtyRenderer => {
   let total = 0
@@ -64,7 +64,7 @@ export const makeTtyRenderer = (): TtyRenderer => {
   }
 }
 
-/** A plain-text table of a run summary: one row per node, then the mixes' shares. */
+/** Formats a run summary as a plain-text table, one row per node, followed by the mixes' shares. */
 export const formatSummary = (summary: RunSummary): string => {
   const header = ["node", "status", "rows in", "rows out", "tokens out", "seconds"]
   const rows = summary.nodes.map((node) => [

@@ -5,7 +5,7 @@
  *   search, one row per problem. Problems come from the node's input when it has one
  *   (rows parsed as `{ numbers, target }`), otherwise they are sampled from the seed.
  * - `llm`: one request per input row and sample, against an OpenAI-compatible
- *   endpoint; responses are cached under `<root>/cache/llm`, so a re-run after an
+ *   endpoint. Responses are cached under `<root>/cache/llm`, so a re-run after an
  *   interruption does not repeat finished requests.
  *
  * `verify` (`none`, `verified`, `best-of-n`) applies rejection sampling with the
@@ -106,7 +106,10 @@ export const generateOperator: Operator = {
           catch: (cause) => new RunError({ reason: "OperatorFailed", node, description: message(cause), cause })
         })
         const rejected = rows.length - result.rows.length
-        if (rejected > 0) addCount(context.stats.drops, `verify.${verify}`, rejected)
+        if (rejected > 0) {
+          addCount(context.stats.drops, "verify", rejected)
+          addCount(context.stats.drops, `verify.${verify}`, rejected)
+        }
         rows = result.rows
       }
       const batches: Array<Array<Row>> = []

@@ -4,9 +4,9 @@
  * decoded by `connectors/formats`; a `text` source is one document per file.
  *
  * `onError: "fail"` stops at the first bad record or file with an error naming the
- * file and line or row. `onError: "skip"` drops it, counts it in the shard's
- * `skips` by reason (`InvalidJson`, `MissingField`, `Corrupt` ...), and goes on; a
- * file that cannot be opened at all is skipped whole and counted once.
+ * file and line or row. `onError: "skip"` drops the record and counts it in the
+ * shard's `skips` by reason (`InvalidJson`, `MissingField`, `Corrupt` ...). A file
+ * that cannot be opened at all is skipped whole and counted once.
  */
 import { Effect, Stream } from "effect"
 import { FormatError } from "../../connectors/formats/FormatError.ts"
@@ -82,7 +82,8 @@ async function* readFileRows(
   storage: Storage["Service"]
 ): AsyncGenerator<Batch> {
   const skip = params.onError === "skip"
-  const format = params.format === "parquet" ? "parquet" : params.format === "arrow" ? "arrow" : "jsonl"
+  let format: FormatError["format"] = "jsonl"
+  if (params.format === "parquet" || params.format === "arrow") format = params.format
   const textColumn = params.fields.text
   const mapBatch = (batch: ReadonlyArray<Row>, firstRow: number): Array<Row> => {
     const out: Array<Row> = []

@@ -18,7 +18,7 @@ const write = (name: string, bytes: Uint8Array | string): string => {
 
 const goodLines = ["{\"text\":\"first document\"}", "{\"text\":\"second document\"}"]
 
-/** A copy of a Parquet file whose footer bytes (between data and length) are garbage. */
+/** Copies a Parquet file and overwrites its footer (between the data and the footer length) with 0xff bytes. */
 const corruptFooter = (parquet: Buffer): Buffer => {
   const copy = Buffer.from(parquet)
   const footerLength = copy.readUInt32LE(copy.length - 8)

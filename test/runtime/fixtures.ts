@@ -95,9 +95,9 @@ export const pipelinePlan = (options: PipelineOptions = {}): ExecutablePlan => {
 export const runLocal = <A, E>(effect: Effect.Effect<A, E, Storage>): Promise<A> => Effect.runPromise(Effect.provide(effect, StorageLive))
 
 /**
- * Every file under `dir` (recursively), as relative path -> sha256, skipping JSON
- * records (they hold timings) and the storage layer's in-progress temporary files
- * (a killed process leaves them behind; listings never show them).
+ * Hashes every file under `dir` (recursively) into relative path -> sha256. JSON
+ * records are skipped because they hold timings, and so are the storage layer's
+ * temporary files, which a killed process leaves behind and listings never show.
  */
 export const dataFileHashes = (dir: string): Record<string, string> => {
   const out: Record<string, string> = {}
