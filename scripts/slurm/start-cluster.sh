@@ -89,7 +89,8 @@ chown -R slurm:slurm "$LOG_DIR" "$STATE_DIR" "$SPOOL_DIR" "$RUN_DIR"
 cat >"$CONF.tmp" <<CONF
 # Written by mixwright scripts/slurm/start-cluster.sh for a single-node test cluster.
 ClusterName=mixwright
-SlurmctldHost=$host
+# Daemons talk over loopback, so the host name needs no DNS or /etc/hosts entry.
+SlurmctldHost=$host(127.0.0.1)
 SlurmUser=slurm
 SlurmctldPort=6817
 SlurmdPort=6818
@@ -129,7 +130,7 @@ InactiveLimit=0
 KillWait=5
 MpiDefault=none
 
-NodeName=$host CPUs=$cpus$topology RealMemory=$real_mem_mb State=UNKNOWN
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus$topology RealMemory=$real_mem_mb State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
 mv "$CONF.tmp" "$CONF"
