@@ -3,6 +3,7 @@
  * drops connections, answers 500 and 503 SlowDown, delays requests and cuts
  * response bodies short.
  */
+import { inspect } from "node:util"
 import { Effect, Stream } from "effect"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import { makeS3Storage, type S3Storage } from "../../connectors/storage/s3.ts"
@@ -58,7 +59,7 @@ describe("S3 storage with faults", () => {
   it("completes writes and reads with identical bytes", async () => {
     const events: Array<S3StorageEvent> = []
     const storage = throughProxy({ maxAttempts: 10, onEvent: (event) => events.push(event) })
-    proxy.setFaults({ drop: 0.1, error500: 0.1, slowDown: 0.1, delay: 0.1, delayMs: 20, truncate: 0.1 })
+    proxy.setFaults({ drop: 0.1, error500: 0.1, slowDown: 0.05, tooManyRequests: 0.05, delay: 0.1, delayMs: 20, truncate: 0.1 })
     const small = patternBytes(64 * 1024, 5)
     const large = patternBytes(11 * MiB, 6)
 
@@ -74,7 +75,7 @@ describe("S3 storage with faults", () => {
     expect(listed.map((info) => info.size)).toEqual([large.length, ...Array(8).fill(small.length), large.length])
 
     // The faults really happened, and the retries are what got the calls through.
-    expect(proxy.stats.dropped + proxy.stats.error500 + proxy.stats.slowDown).toBeGreaterThan(3)
+    expect(proxy.stats.dropped + proxy.stats.error500 + proxy.stats.slowDown + proxy.stats.tooManyRequests).toBeGreaterThan(3)
     expect(storage.retryCount()).toBeGreaterThan(3)
     expect(events.some((event) => event._tag === "Retry")).toBe(true)
     // The uncorrupted copy on the server matches too.
@@ -110,6 +111,34 @@ describe("S3 storage with faults", () => {
     expect(Date.now() - started).toBeLessThan(5_000)
     proxy.setFaults({})
     expect(await run(clean.stat(`${root}/never.bin`))).toBeUndefined()
+  })
+
+  it("fails HTTP 429 as Throttled", async () => {
+    const storage = throughProxy({ maxAttempts: 2 })
+    proxy.setFaults({ tooManyRequests: 1 })
+    const error = await fail(storage.list(root))
+    expect(error.reason).toBe("Throttled")
+    expect(error.message).toContain("HTTP 429")
+    expect(error.message).toContain("failed after 2 attempts")
+  })
+
+  it("keeps secrets out of SignatureDoesNotMatch errors", async () => {
+    const keyId = "AKIAIOSFODNN7ZZEXAMPLE"
+    const secret = "wrong/SECRET/value/0123456789abcdefghij"
+    const token = "IQoJb3JpZ2luX2VjEXAMPLETOKENabcdefghijklmnopqrstuvwxyz0123456789"
+    const storage = throughProxy({ credentials: { accessKeyId: keyId, secretAccessKey: secret, sessionToken: token } })
+    proxy.setFaults({ signatureMismatch: 1 })
+    const error = await fail(storage.write(`${root}/secret.txt`, new TextEncoder().encode("x")))
+    expect(error.reason).toBe("AccessDenied")
+    expect(error.message).toContain("SignatureDoesNotMatch")
+    expect(error.message).toContain("check the credentials")
+    // The proxy's body does contain them, as AWS's does, so the check below is not vacuous.
+    expect(proxy.stats.signatureMismatch).toBe(1)
+    for (const text of [error.message, String(error), inspect(error, { depth: 10 }), JSON.stringify(error), inspect(error.cause)]) {
+      expect(text).not.toContain(keyId)
+      expect(text).not.toContain(secret)
+      expect(text).not.toContain(token)
+    }
   })
 
   it("fails dropped connections as Unavailable", async () => {

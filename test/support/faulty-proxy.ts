@@ -23,6 +23,14 @@ export interface FaultShares {
   readonly error500?: number
   /** Share that gets an HTTP 503 SlowDown response (S3 throttling). */
   readonly slowDown?: number
+  /** Share that gets an HTTP 429 Too Many Requests response. */
+  readonly tooManyRequests?: number
+  /**
+   * Share that gets the HTTP 403 SignatureDoesNotMatch response AWS S3 sends for a wrong
+   * secret. Like AWS, its body echoes the access key id and the canonical request,
+   * which contains the request's headers, session token included.
+   */
+  readonly signatureMismatch?: number
   /** Share forwarded after `delayMs`. */
   readonly delay?: number
   /** Delay for the `delay` share, in milliseconds. Default 50. */
@@ -41,6 +49,8 @@ export interface FaultStats {
   dropped: number
   error500: number
   slowDown: number
+  tooManyRequests: number
+  signatureMismatch: number
   delayed: number
   truncated: number
   droppedResponses: number
@@ -80,20 +90,50 @@ const seededRandom = (seed: number): (() => number) => {
   }
 }
 
-const s3ErrorBody = (code: string, message: string): string =>
+const s3ErrorBody = (code: string, message: string, extra = ""): string =>
   `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message>` +
-  `<RequestId>faulty-proxy</RequestId></Error>`
+  `${extra}<RequestId>faulty-proxy</RequestId></Error>`
 
-type Fault = "drop" | "error500" | "slowDown" | "delay" | "truncate" | "dropResponse" | "none"
+const escapeXml = (text: string): string => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
 
-const ORDER: ReadonlyArray<Exclude<Fault, "none">> = ["drop", "error500", "slowDown", "delay", "truncate", "dropResponse"]
+/** The extra elements of S3's SignatureDoesNotMatch body, built from the request. */
+const signatureMismatchDetails = (request: http.IncomingMessage): string => {
+  const authorization = String(request.headers.authorization ?? "")
+  const keyId = /Credential=([^/]+)/.exec(authorization)?.[1] ?? ""
+  const headerLines = Object.entries(request.headers).map(([name, value]) => `${name}:${String(value)}`).join("\n")
+  const canonical = `${request.method}\n${request.url}\n\n${headerLines}`
+  return `<AWSAccessKeyId>${escapeXml(keyId)}</AWSAccessKeyId><StringToSign>${escapeXml(authorization)}</StringToSign>` +
+    `<CanonicalRequest>${escapeXml(canonical)}</CanonicalRequest>`
+}
+
+type Fault =
+  | "drop"
+  | "error500"
+  | "slowDown"
+  | "tooManyRequests"
+  | "signatureMismatch"
+  | "delay"
+  | "truncate"
+  | "dropResponse"
+  | "none"
+
+const ORDER: ReadonlyArray<Exclude<Fault, "none">> = [
+  "drop",
+  "error500",
+  "slowDown",
+  "tooManyRequests",
+  "signatureMismatch",
+  "delay",
+  "truncate",
+  "dropResponse"
+]
 
 /** Starts the proxy on a random loopback port, forwarding to `target`. */
 export const startFaultyProxy = async (options: ProxyOptions): Promise<FaultyProxy> => {
   const target = new URL(options.target)
   const random = seededRandom(options.seed ?? 1)
   let faults: FaultShares = options.faults ?? {}
-  const stats: FaultStats = { requests: 0, forwarded: 0, dropped: 0, error500: 0, slowDown: 0, delayed: 0, truncated: 0, droppedResponses: 0, preconditionFailed: 0 }
+  const stats: FaultStats = { requests: 0, forwarded: 0, dropped: 0, error500: 0, slowDown: 0, tooManyRequests: 0, signatureMismatch: 0, delayed: 0, truncated: 0, droppedResponses: 0, preconditionFailed: 0 }
   const agent = new http.Agent({ keepAlive: true })
 
   const choose = (method: string, url: string): Fault => {
@@ -225,6 +265,22 @@ export const startFaultyProxy = async (options: ProxyOptions): Promise<FaultyPro
           stats.slowDown++
           response.writeHead(503, { "content-type": "application/xml" })
           response.end(s3ErrorBody("SlowDown", "Please reduce your request rate."))
+          return
+        case "tooManyRequests":
+          stats.tooManyRequests++
+          response.writeHead(429, { "content-type": "application/xml" })
+          response.end(s3ErrorBody("TooManyRequests", "Too many requests."))
+          return
+        case "signatureMismatch":
+          stats.signatureMismatch++
+          response.writeHead(403, { "content-type": "application/xml" })
+          response.end(
+            s3ErrorBody(
+              "SignatureDoesNotMatch",
+              "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+              signatureMismatchDetails(request)
+            )
+          )
           return
         case "delay":
           stats.delayed++
