@@ -1,5 +1,5 @@
 /**
- * The one error type of the format connectors (Parquet, JSONL, Arrow IPC, Megatron).
+ * The one error type of the format connectors (Parquet, JSONL, Arrow IPC, text, Megatron).
  *
  * Every reader and writer in `connectors/formats/` fails with `FormatError`, both when
  * used from plain async code (the error is thrown) and from the Effect wrappers (the
@@ -40,7 +40,7 @@ export const FormatErrorReason = Schema.Literals([
 export type FormatErrorReason = typeof FormatErrorReason.Type
 
 /** File formats the connectors read or write. */
-export const FormatName = Schema.Literals(["parquet", "jsonl", "arrow", "megatron"])
+export const FormatName = Schema.Literals(["parquet", "jsonl", "arrow", "text", "megatron"])
 export type FormatName = typeof FormatName.Type
 
 export class FormatError extends Schema.TaggedError<FormatError>()("FormatError", {

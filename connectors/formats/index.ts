@@ -59,3 +59,5 @@ export type {
   IndexedDtype,
   IndexedWriteDtype
 } from "./megatron.ts"
+export { readSourceFile } from "./source.ts"
+export type { SourceFormat, SourceReadOptions } from "./source.ts"
