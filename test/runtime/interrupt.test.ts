@@ -65,3 +65,30 @@ describe.skipIf(!hasData)("interrupted run", () => {
     expect(killedFiles).toEqual(cleanFiles)
   })
 })
+
+describe.skipIf(!hasData)("aborted run", () => {
+  const root = tempRoot("aborted")
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }))
+
+  it("stops on abort and commits no partial node", async () => {
+    const plan = pipelinePlan({ seed: 5 })
+    const controller = new AbortController()
+    const error = await runLocal(Effect.flip(runPlan(plan, {
+      root,
+      runId: "aborted",
+      concurrency: 1,
+      signal: controller.signal,
+      onEvent: (event) => {
+        if (event.type === "node-finished" && event.status === "computed") controller.abort()
+      }
+    })))
+    expect(error.reason).toBe("Interrupted")
+    const committed = await runLocal(Effect.forEach(plan.nodes, (node) => isCommitted(root, node.id)))
+    expect(committed.filter(Boolean).length).toBeGreaterThan(0)
+    expect(committed.filter(Boolean).length).toBeLessThan(plan.nodes.length)
+    expect(fs.existsSync(path.join(root, "runs/aborted/plan.json"))).toBe(true)
+    expect(fs.existsSync(path.join(root, "runs/aborted/summary.json"))).toBe(false)
+    const resumed = await runLocal(runPlan(plan, { root }))
+    expect(resumed.status).toBe("succeeded")
+  })
+})
