@@ -120,3 +120,10 @@ const translate = (pattern: string): string => {
 
 /** Compiles a glob pattern into a regular expression that matches whole strings. */
 export const globToRegExp = (pattern: string): RegExp => new RegExp("^" + translate(pattern) + "$", "u")
+
+/** Orders listings by URI in JavaScript string order, the order both backends return. */
+export const compareUris = (a: { readonly uri: string }, b: { readonly uri: string }): number => {
+  if (a.uri < b.uri) return -1
+  if (a.uri > b.uri) return 1
+  return 0
+}

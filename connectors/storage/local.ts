@@ -12,7 +12,7 @@ import { createReadStream } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { Effect, Stream } from "effect"
-import { globToRegExp, literalPrefix } from "./glob.ts"
+import { compareUris, globToRegExp, literalPrefix } from "./glob.ts"
 import { type ObjectInfo, StorageError, type StorageErrorReason, type StorageService } from "./Storage.ts"
 
 /** File names starting with this are in-progress writes; listings skip them. */
@@ -139,7 +139,7 @@ const listPath = async (target: string): Promise<Array<ObjectInfo>> => {
   if (info.isFile()) return [{ uri: target, size: info.size }]
   const out: Array<ObjectInfo> = []
   await walk(target, out)
-  return out.sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0))
+  return out.sort(compareUris)
 }
 
 const checkRange = (method: string, uri: string, start: number, end: number): StorageError | undefined => {
@@ -310,7 +310,7 @@ export const makeLocalStorage = (): StorageService => {
         const files = await listPath(target)
         for (const file of files) await fs.rm(file.uri, { force: true })
         const info = await fs.stat(target).catch(() => undefined)
-        // Directories emptied by the removal go too, so a later list sees nothing.
+        // The emptied directories are removed too, so a later list returns nothing.
         if (info?.isDirectory()) await fs.rm(target, { recursive: true, force: true })
         return files.length
       }))

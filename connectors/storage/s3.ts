@@ -20,7 +20,7 @@ import {
 } from "@aws-sdk/client-s3"
 import { Upload } from "@aws-sdk/lib-storage"
 import { Effect, Stream } from "effect"
-import { globToRegExp, literalPrefix } from "./glob.ts"
+import { compareUris, globToRegExp, literalPrefix } from "./glob.ts"
 import {
   BackoffRetryStrategy,
   DEFAULT_PART_SIZE,
@@ -67,8 +67,6 @@ export const parseS3Uri = (uri: string): S3Location | undefined => {
 }
 
 const toUri = (bucket: string, key: string): string => `s3://${bucket}/${key}`
-
-const compareUris = (a: ObjectInfo, b: ObjectInfo): number => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0)
 
 /** Reports whether an error from reading a response body should be retried by reissuing the request. */
 const isTransientBodyError = (error: unknown): boolean => {

@@ -9,8 +9,8 @@
  * header is forwarded unchanged because it is part of the SigV4 signature.
  *
  * With `enforceIfNoneMatch`, the proxy also gives a server that ignores
- * `If-None-Match: *` on PUT (such as s3rver 3.7) the semantics of AWS S3: it answers
- * 412 PreconditionFailed when the key exists. It checks with an unsigned HEAD, which
+ * `If-None-Match: *` on PUT (such as s3rver 3.7) the semantics of AWS S3: it responds
+ * with 412 PreconditionFailed when the key exists. It checks with an unsigned HEAD, which
  * s3rver accepts, and holds a per-key lock from the check until the PUT completes.
  */
 import * as http from "node:http"
@@ -96,7 +96,7 @@ const s3ErrorBody = (code: string, message: string, extra = ""): string =>
 
 const escapeXml = (text: string): string => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
 
-/** The extra elements of S3's SignatureDoesNotMatch body, built from the request. */
+/** Builds the extra elements of S3's SignatureDoesNotMatch body from the request. */
 const signatureMismatchDetails = (request: http.IncomingMessage): string => {
   const authorization = String(request.headers.authorization ?? "")
   const keyId = /Credential=([^/]+)/.exec(authorization)?.[1] ?? ""
