@@ -205,6 +205,25 @@ describe("S3 storage with faults", () => {
     expect(await run(clean.list(root))).toEqual([])
   }, 20_000)
 
+  it("interrupting a multipart write leaves no object", async () => {
+    const storage = throughProxy()
+    // Parts after the first stall for 5 s, so the upload is still running at the timeout.
+    let parts = 0
+    proxy.setFaults({
+      delay: 1,
+      delayMs: 5_000,
+      match: ({ method, url }) => method === "PUT" && url.includes("partNumber=") && ++parts > 1
+    })
+    const started = Date.now()
+    const outcome = await Effect.runPromise(
+      storage.write(`${root}/interrupted.bin`, patternBytes(16 * MiB, 3)).pipe(Effect.timeoutOption("1 second"))
+    )
+    expect(outcome._tag).toBe("None")
+    expect(Date.now() - started).toBeLessThan(4_000)
+    proxy.setFaults({})
+    expect(await run(clean.stat(`${root}/interrupted.bin`))).toBeUndefined()
+  }, 20_000)
+
   it("retries a write whose response was lost", async () => {
     const storage = throughProxy({ maxAttempts: 3 })
     let puts = 0
