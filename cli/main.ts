@@ -30,7 +30,7 @@ const plan = Command.make(
   {
     recipe: Argument.String("recipe").pipe(Argument.withDescription("Recipe file (.ts, .json, .yaml)"), Argument.optional),
     diff: Flag.String("diff").pipe(
-      Flag.withDescription("Compare two recipes: --diff OLD NEW lists added, removed and invalidated nodes"),
+      Flag.withDescription("Compare two recipes: --diff OLD NEW lists added, removed and invalidated nodes; --set applies to NEW only"),
       Flag.optional
     ),
     profile: profileFlag,
@@ -45,7 +45,8 @@ const plan = Command.make(
         if (Option.isNone(input.recipe)) {
           return yield* Effect.fail(new Error("plan --diff needs two recipes: mixwright plan --diff OLD.ts NEW.ts"))
         }
-        const before = yield* compileRecipe(input.diff.value, options)
+        // Overrides apply to the new recipe only, so `--diff R R --set ...` shows what they change.
+        const before = yield* compileRecipe(input.diff.value, { ...options, set: [] })
         const after = yield* compileRecipe(input.recipe.value, options)
         const diff = diffPlans(before, after)
         yield* Console.log(input.json ? JSON.stringify(diff, null, 2) : renderDiff(diff))

@@ -81,6 +81,7 @@ export const lowerRecipe = (recipe: Recipe, mixNumbers: ReadonlyMap<string, MixP
   const reads = new Map<string, string>()
   const generators = recipe.generators ?? {}
   const stages = recipe.stages ?? {}
+  const mixSources = new Set(Object.values(recipe.mixes).flatMap((mix) => mix.components.map((c) => c.source)))
 
   const add = (kind: NodeKind, name: string, params: Record<string, unknown>, inputs: ReadonlyArray<string>): string => {
     const existing = byName.get(name)
@@ -117,7 +118,8 @@ export const lowerRecipe = (recipe: Recipe, mixNumbers: ReadonlyMap<string, MixP
         source: name,
         uris,
         format,
-        fields: source.fields ?? { text: "text" },
+        // Without a mapping, sources a mix tokenizes read `text`; others keep every column.
+        fields: source.fields ?? (mixSources.has(name) ? { text: "text" } : {}),
         onError: source.onError ?? "fail",
         maxRecordBytes: source.maxRecordBytes === undefined ? DEFAULT_MAX_RECORD_BYTES : bytesOf(source.maxRecordBytes)
       },
@@ -199,15 +201,19 @@ export const lowerRecipe = (recipe: Recipe, mixNumbers: ReadonlyMap<string, MixP
       const end = lowerDataset(component.source)
       return add("tokenize", `tokenize:${component.source}:${tokenizer}`, { tokenizer, field: "text", appendEos: true }, [end])
     })
+    // When every size is known the targets are fixed integers. Otherwise the runtime
+    // resolves them from measured sizes: `epochs` x tokens available, and weights
+    // sharing what is left of `totalTokens`.
     const known = numbers.components.every((c) => c.tokens.value !== undefined) && numbers.totalTokens.value !== undefined
     const targets = known
       ? integerTargets(numbers.components.map((c) => c.tokens.value!), numbers.totalTokens.value!)
       : numbers.components.map(() => null)
-    const total = known ? targets.reduce<number>((a, b) => a + (b ?? 0), 0) : null
+    const total = known ? targets.reduce<number>((a, b) => a + (b ?? 0), 0) : numbers.totalTokens.value ?? null
     const components = mix.components.map((component, i) => ({
       name: component.name ?? component.source,
-      weight: numbers.components[i]!.weight.value ?? null,
-      tokens: targets[i]
+      weight: known ? numbers.components[i]!.weight.value ?? null : component.weight ?? null,
+      tokens: targets[i],
+      epochs: known ? null : component.epochs ?? null
     }))
     const mixId = add(
       "mix",

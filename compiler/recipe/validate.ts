@@ -43,6 +43,9 @@ export const validateRecipe = (file: string, recipe: Recipe): Effect.Effect<Read
     const datasetNames = [...Object.keys(sources), ...Object.keys(generators)]
     const isDataset = (name: string): boolean => Object.hasOwn(sources, name) || Object.hasOwn(generators, name)
 
+    for (const name of Object.keys(mixes)) {
+      if (isDataset(name)) issues.push({ path: `mixes.${name}`, message: `a source or generator is also named ${JSON.stringify(name)}; rename the mix so stages can tell them apart` })
+    }
     for (const name of Object.keys(generators)) {
       if (Object.hasOwn(sources, name)) issues.push({ path: `generators.${name}`, message: `a source is also named ${JSON.stringify(name)}; rename one of them` })
     }
