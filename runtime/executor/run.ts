@@ -13,6 +13,7 @@ import { availableParallelism } from "node:os"
 import { Deferred, Effect, Exit } from "effect"
 import type { IrNode } from "../../compiler/ir.ts"
 import { joinUri, Storage } from "../../connectors/storage/Storage.ts"
+import { CpuWorkers, scopedWorkerPool } from "../operators/workers.ts"
 import { artifactFileUris, readManifest, removeArtifact } from "../store/store.ts"
 import { type Backend, makeLocalBackend } from "./backend.ts"
 import { RunError } from "./errors.ts"
@@ -204,10 +205,12 @@ export const runPlan = (
         return { summary: summaryOf(node, "failed", seconds(), undefined, message), manifest: undefined }
       }).pipe(Effect.tap((outcome) => Deferred.succeed(done.get(node.id)!, outcome)))
 
-    const outcomes = yield* Effect.raceFirst(
-      Effect.forEach(plan.nodes, runNode, { concurrency: "unbounded" }),
-      abortEffect(options.signal)
-    )
+    const runAll = Effect.forEach(plan.nodes, runNode, { concurrency: "unbounded" })
+    const workers = options.workers ?? 0
+    const withWorkers = workers > 0
+      ? Effect.scoped(Effect.flatMap(scopedWorkerPool(workers), (pool) => Effect.provideService(runAll, CpuWorkers, pool)))
+      : runAll
+    const outcomes = yield* Effect.raceFirst(withWorkers, abortEffect(options.signal))
 
     const nodes = outcomes.map((outcome) => outcome.summary)
     const mixes: Array<MixSummary> = []

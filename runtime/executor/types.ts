@@ -79,6 +79,11 @@ export interface RunOptions {
   readonly runId?: string
   /** Maximum shards running at once across all nodes; defaults to the number of CPUs. */
   readonly concurrency?: number
+  /**
+   * Worker threads for CPU-heavy operators (tokenize); 0, the default, keeps them on
+   * the main thread.
+   */
+  readonly workers?: number
   /** Node ids or names whose artifacts are removed and recomputed. */
   readonly force?: ReadonlyArray<string>
   readonly onEvent?: (event: RunEvent) => void

@@ -110,10 +110,10 @@ describe.skipIf(!hasData)("runPlan over real files", () => {
     expect(dataFileHashes(path.join(root, "artifacts", mixNode.id))).toEqual(before)
   })
 
-  it("writes byte-identical files into a fresh store", async () => {
+  it("writes identical files with worker threads", async () => {
     const other = tempRoot("executor-again")
     try {
-      await runLocal(runPlan(plan, { root: other, runId: "again", concurrency: 1 }))
+      await runLocal(runPlan(plan, { root: other, runId: "again", concurrency: 2, workers: 2 }))
       for (const node of plan.nodes) {
         const manifest = await runLocal(readManifest(other, node.id))
         expect(manifest?.shards.length).toBeGreaterThan(0)
