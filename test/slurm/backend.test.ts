@@ -8,6 +8,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { makeSlurmBackend, type SlurmEvent } from "../../runtime/backends/slurm/index.ts"
 import { runPlan } from "../../runtime/executor/run.ts"
+import type { RunEvent } from "../../runtime/executor/types.ts"
 import { dataFileHashes, hasData, pipelinePlan, runLocal, tempRoot } from "../runtime/fixtures.ts"
 import { clusterUnavailableReason } from "./helpers.ts"
 
@@ -32,7 +33,8 @@ describe.skipIf(unavailable !== undefined || !hasData)("slurm backend under runP
     })
 
     const local = await runLocal(runPlan(plan, { root: localRoot, runId: "local", concurrency: 2 }))
-    const slurm = await runLocal(runPlan(plan, { root: slurmRoot, runId: "slurm" }, backend))
+    const runEvents: Array<RunEvent> = []
+    const slurm = await runLocal(runPlan(plan, { root: slurmRoot, runId: "slurm", onEvent: (event) => runEvents.push(event) }, backend))
 
     expect(slurm.status).toBe("succeeded")
     expect(slurm.nodes.map((node) => node.status)).toEqual(plan.nodes.map(() => "computed"))
@@ -43,5 +45,11 @@ describe.skipIf(unavailable !== undefined || !hasData)("slurm backend under runP
     const submitted = events.filter((event) => event._tag === "JobSubmitted")
     expect(new Set(submitted.map((event) => event.nodeId))).toEqual(new Set(plan.nodes.map((node) => node.id)))
     expect(fs.readdirSync(path.join(slurmRoot, "slurm", "logs", plan.nodes[0].id)).length).toBeGreaterThan(0)
+    // Each shard's commit record reached the executor as a progress event.
+    for (const node of plan.nodes) {
+      const progress = runEvents.filter((event) => event.type === "node-progress" && event.nodeId === node.id)
+      const started = runEvents.find((event) => event.type === "node-started" && event.nodeId === node.id)
+      expect(started?.type === "node-started" ? progress.length : undefined, node.name).toBe(started?.type === "node-started" ? started.shards : -1)
+    }
   }, 180_000)
 })

@@ -7,7 +7,7 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
-/** Why the cluster tests cannot run here, or `undefined` when a node is idle. */
+/** Why the cluster tests cannot run here, or `undefined` when a node is up. */
 export const clusterUnavailableReason = (): string | undefined => {
   const hint = "start a single-node cluster with `bash scripts/slurm/start-cluster.sh` (as root)"
   let states: string
@@ -17,8 +17,9 @@ export const clusterUnavailableReason = (): string | undefined => {
     return `sinfo failed (${(error as Error).message.split("\n")[0]}); ${hint}`
   }
   const usable = states.split("\n").map((state) => state.trim().replace(/[*~#!%$@^-]+$/, ""))
-  if (!usable.some((state) => state === "idle" || state === "mix")) {
-    return `no Slurm node is idle (sinfo states: ${states.trim() || "none"}); ${hint}`
+  // A node busy with other jobs (mix, alloc) still runs ours once a CPU is free.
+  if (!usable.some((state) => state === "idle" || state === "mix" || state === "alloc")) {
+    return `no Slurm node is up (sinfo states: ${states.trim() || "none"}); ${hint}`
   }
   return undefined
 }

@@ -54,9 +54,9 @@ const toRunError = (error: SlurmError, node: IrNode): RunError =>
  * Details: `runShards` writes the plan once to `<storeDir>/slurm/plans/<sha256>.json`,
  * keeps the driver state of each node in `<storeDir>/slurm/state/<node-id>.json`,
  * submits one array over the batch's shards and polls until every task exited 0.
- * It then reads each shard's commit record and reports it through
- * `onShardCommitted`, so the executor's progress events for a node arrive when
- * its array finishes. Nodes are submitted one at a time as the executor finds them
+ * In the poll that sees a task succeed, it reads the shard's commit record and
+ * reports it through `onShardCommitted`, which drives the executor's progress
+ * events. Nodes are submitted one at a time as the executor finds them
  * ready, so this backend does not chain nodes with `--dependency`; use
  * `runNodesOnSlurm` with `commitNode` for that.
  */
@@ -96,20 +96,20 @@ export const makeSlurmBackend = (options: SlurmBackendOptions): Backend => ({
         env: options.env,
         onEvent: options.onEvent,
         // The executor checks the manifest itself and only asks for pending shards.
-        isCommitted: () => Effect.succeed(false)
-      }).pipe(Effect.mapError((error) => toRunError(error, node)))
-
-      for (const shard of batch.shards) {
-        const record = yield* readShardRecord(batch.root, node.id, shard)
-        if (record === undefined) {
-          return yield* new RunError({
-            reason: "NotCommitted",
-            node: node.name,
-            shard,
-            description: "the Slurm task exited 0 but wrote no shard commit record; check that the task command runs runShard"
+        isCommitted: () => Effect.succeed(false),
+        onShardDone: (nodeId, shard) =>
+          Effect.gen(function*() {
+            const record = yield* readShardRecord(batch.root, nodeId, shard)
+            if (record === undefined) {
+              return yield* new RunError({
+                reason: "NotCommitted",
+                node: node.name,
+                shard,
+                description: "the Slurm task exited 0 but wrote no shard commit record; check that the task command runs runShard"
+              })
+            }
+            batch.onShardCommitted(record)
           })
-        }
-        batch.onShardCommitted(record)
-      }
+      }).pipe(Effect.mapError((error) => (error._tag === "SlurmError" ? toRunError(error, node) : error)))
     })
 })

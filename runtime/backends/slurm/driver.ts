@@ -103,6 +103,8 @@ export interface RunNodesOnSlurmOptions<E = never, R = never> {
    * must write the commit marker itself.
    */
   readonly commitNode?: (nodeId: string) => Effect.Effect<void, E, R>
+  /** Runs once for each shard the driver sees succeed, in the poll that sees it. */
+  readonly onShardDone?: (nodeId: string, shard: number) => Effect.Effect<void, E, R>
   /** Cancel this run's jobs with scancel when the driver is interrupted (default true). */
   readonly cancelOnInterrupt?: boolean
   readonly onEvent?: (event: SlurmEvent) => void
@@ -377,9 +379,11 @@ export const runNodesOnSlurm = <E = never, R = never>(
       const permanentFailures: Array<SlurmError> = []
 
       for (const run of active()) {
+        const newlyDone: Array<number> = []
         for (const shard of yield* readDoneMarkers(run.node.id)) {
           if (shard < run.node.shards && !run.done.has(shard)) {
             run.done.add(shard)
+            newlyDone.push(shard)
             dirty = true
           }
         }
@@ -401,6 +405,7 @@ export const runNodesOnSlurm = <E = never, R = never>(
           if (outcome === "queued") run.queuedJobs.add(job.jobId)
           if (outcome === "succeeded") {
             run.done.add(shard)
+            newlyDone.push(shard)
             dirty = true
           }
           if (outcome !== "failed") continue
@@ -427,6 +432,9 @@ export const runNodesOnSlurm = <E = never, R = never>(
               })
             )
           }
+        }
+        if (options.onShardDone !== undefined) {
+          for (const shard of newlyDone.sort((a, b) => a - b)) yield* options.onShardDone(run.node.id, shard)
         }
         if (run.done.size === run.node.shards && permanentFailures.length === 0) {
           if (options.commitNode !== undefined) yield* options.commitNode(run.node.id)
