@@ -3,8 +3,8 @@
  * one or several nodes encode text on several cores at once.
  *
  * `runPlan` creates the pool when `RunOptions.workers` is above zero and provides it
- * through the `CpuWorkers` reference; operators fall back to the main thread when it
- * is absent (the default, and always in `runShard` called directly).
+ * through the `CpuWorkers` reference. Operators fall back to the main thread when it
+ * is absent, which is the default and always the case in `runShard` called directly.
  */
 import { Worker } from "node:worker_threads"
 import { Context, Effect, type Scope } from "effect"
@@ -44,6 +44,8 @@ export const makeWorkerPool = (size: number): WorkerPool => {
   const running = new Map<Worker, Pending>()
   let nextId = 0
   let closed = false
+  /** Set when a worker crashed; the pool then rejects every request with it. */
+  let failure: Error | undefined
 
   const dispatch = (): void => {
     while (idle.length > 0 && queue.length > 0) {
@@ -65,8 +67,10 @@ export const makeWorkerPool = (size: number): WorkerPool => {
       dispatch()
     })
     worker.on("error", (error) => {
-      running.get(worker)?.reject(error)
+      failure = new Error(`a tokenize worker thread crashed: ${error.message}`)
+      running.get(worker)?.reject(failure)
       running.delete(worker)
+      for (const task of queue.splice(0)) task.pending.reject(failure)
     })
     idle.push(worker)
     return worker
@@ -76,8 +80,8 @@ export const makeWorkerPool = (size: number): WorkerPool => {
     size,
     tokenize: (request) =>
       new Promise((resolve, reject) => {
-        if (closed) {
-          reject(new Error("the worker pool is closed"))
+        if (closed || failure !== undefined) {
+          reject(failure ?? new Error("the worker pool is closed"))
           return
         }
         queue.push({ request, pending: { resolve, reject } })
