@@ -154,7 +154,7 @@ const readRangeAt = async (uri: string, start: number, end: number): Promise<Uin
   try {
     const { size } = await handle.stat()
     if (start > size) {
-      throw invalid("readRange", uri, `byte range [${start}, ${end}) starts past the end of the ${size}-byte file`)
+      throw invalid("readRange", uri, `byte range [${start}, ${end}) starts past the end of the ${size}-byte object`)
     }
     const length = Math.min(end, size) - start
     const buffer = new Uint8Array(length)

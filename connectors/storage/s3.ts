@@ -265,11 +265,17 @@ export const makeS3Storage = (options: S3StorageOptions = {}): S3Storage => {
       const location = yield* locate("readRange", uri)
       if (start === end) return new Uint8Array(0)
       return yield* getBytes("readRange", uri, location, `bytes=${start}-${end - 1}`).pipe(
-        Effect.mapError((error) =>
-          error.reason === "InvalidArgument" && /InvalidRange|416/.test(error.description)
-            ? invalidRange(uri, `byte range [${start}, ${end}) starts past the end of the object`)
-            : error
-        )
+        Effect.catchTag("StorageError", (error) => {
+          if (error.reason !== "InvalidArgument" || !/InvalidRange|416/.test(error.description)) return Effect.fail(error)
+          // S3 rejects a range that starts at the object's size with 416; local files
+          // return no bytes there, so S3 does the same.
+          return Effect.flatMap(stat(uri), (info) =>
+            info !== undefined && info.size === start
+              ? Effect.succeed(new Uint8Array(0))
+              : Effect.fail(
+                invalidRange(uri, `byte range [${start}, ${end}) starts past the end of the ${info?.size ?? "unknown"}-byte object`)
+              ))
+        })
       )
     })
 

@@ -109,6 +109,11 @@ export const conformanceSuite = (target: ConformanceTarget): void => {
     expect(await run(s().readRange(uri, 5000, 6001))).toEqual(bytes.subarray(5000, 6001))
     expect(await run(s().readRange(uri, 9990, 10_000))).toEqual(bytes.subarray(9990))
     expect((await run(s().readRange(uri, 100, 100))).byteLength).toBe(0)
+    // A range that starts at the end is empty; one that starts past it is invalid.
+    expect((await run(s().readRange(uri, 10_000, 10_005))).byteLength).toBe(0)
+    const past = await runError(s().readRange(uri, 10_001, 10_005))
+    expect(past.reason).toBe("InvalidArgument")
+    expect(past.message).toContain("starts past the end of the 10000-byte")
     // An end past the object's size stops at the last byte.
     expect(await run(s().readRange(uri, 9995, 20_000))).toEqual(bytes.subarray(9995))
     const bad = await runError(s().readRange(uri, 10, 5))
