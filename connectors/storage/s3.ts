@@ -137,9 +137,19 @@ export const makeS3Storage = (options: S3StorageOptions = {}): S3Storage => {
     return Effect.succeed(location)
   }
 
-  /** Runs one SDK call with interruption support and error mapping. */
+  /**
+   * Runs one SDK call with interruption support and error mapping. A call that
+   * succeeded only after retries is logged at debug level with its attempt count.
+   */
   const call = <A>(method: string, uri: string, bucket: string, run: (signal: AbortSignal) => Promise<A>) =>
-    Effect.tryPromise({ try: run, catch: (error) => s3Error(method, redact(uri), bucket, error) })
+    Effect.tryPromise({ try: run, catch: (error) => s3Error(method, redact(uri), bucket, error) }).pipe(
+      Effect.tap((output) => {
+        const attempts = (output as { $metadata?: { attempts?: number } } | undefined)?.$metadata?.attempts ?? 1
+        return attempts > 1
+          ? Effect.logDebug(`Storage.${method} (${redact(uri)}) succeeded after ${attempts} attempts`)
+          : Effect.void
+      })
+    )
 
   /** Lists every key that starts with `prefix` (a raw string prefix), following continuation tokens. */
   const listRaw = (method: string, uri: string, bucket: string, prefix: string) =>
