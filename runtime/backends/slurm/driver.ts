@@ -319,16 +319,24 @@ export const runNodesOnSlurm = <E = never, R = never>(
       return writeState(stateUri, state)
     })
 
-    /** Job ids a dependent of `parent` must wait for; empty when the parent has finished. */
+    /**
+     * Job ids a dependent of `parent` must wait for; empty when the parent has finished.
+     *
+     * A job none of whose shards was resubmitted can still satisfy `afterok`, so the
+     * dependent waits for the whole job. A job with a resubmitted (failed) shard never
+     * can, so the dependent waits for its live tasks one by one (`<job>_<shard>`).
+     */
     const dependencyIds = (parent: NodeRun): Array<string> => {
       if (parent.status !== "pending") return []
-      const live = Array.from({ length: parent.node.shards }, (_, shard) => shard).filter((shard) => !parent.done.has(shard))
-      const jobs = new Set(live.map((shard) => latestJob(parent, shard)?.jobId))
-      const hasFailed = parent.failures.size > 0
-      // One job with no failed task: wait for the whole array. After a failure the
-      // first array can never satisfy afterok, so wait for each live task instead.
-      if (!hasFailed && jobs.size === 1 && parent.jobs.length === 1) return [parent.jobs[0].jobId]
-      return live.map((shard) => `${latestJob(parent, shard)?.jobId}_${shard}`)
+      const ids: Array<string> = []
+      for (const job of parent.jobs) {
+        const liveShards = job.shards.filter((shard) => !parent.done.has(shard) && latestJob(parent, shard) === job)
+        if (liveShards.length === 0) continue
+        const resubmitted = job.shards.some((shard) => latestJob(parent, shard) !== job)
+        if (resubmitted) ids.push(...liveShards.map((shard) => `${job.jobId}_${shard}`))
+        else ids.push(job.jobId)
+      }
+      return ids
     }
 
     const dependenciesOf = (run: NodeRun): Array<string> =>
