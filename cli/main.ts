@@ -9,6 +9,7 @@ import { diffPlans } from "../compiler/plan.ts"
 import { emitGptNeox } from "../compiler/emit/gpt-neox.ts"
 import { compileRecipe, reportFailure } from "./common.ts"
 import { runCommands } from "./run.ts"
+import { storeCommands } from "./store-commands.ts"
 
 const profileFlag = Flag.String("profile").pipe(
   Flag.withAlias("p"),
@@ -95,7 +96,7 @@ const emit = Command.make(
 
 const root = Command.make("mixwright").pipe(
   Command.withDescription("Compile and run declarative LLM dataset-and-training recipes"),
-  Command.withSubcommands([plan, emit, ...runCommands])
+  Command.withSubcommands([plan, emit, ...runCommands, ...storeCommands])
 )
 
 root.pipe(Command.run({ version: "0.1.0" }), Effect.provide(NodeServices.layer), NodeRuntime.runMain)
