@@ -93,6 +93,33 @@ describe.skipIf(unavailable !== undefined)("slurm driver on a real cluster", () 
     expect(workspace.time("b", 0, "start")).toBeGreaterThanOrEqual(workspace.time("a", 1, "end"))
   })
 
+  it("resubmits only the failed shards", async () => {
+    const workspace = makeWorkspace()
+    workspace.mark("failonce-a-0")
+    workspace.mark("failonce-a-2")
+    const nodes = [node("a", 3)]
+    const summary = await Effect.runPromise(
+      runNodesOnSlurm({
+        nodes,
+        taskCommand: (nodeId) => workspace.taskCommand(nodeId, 3),
+        storeDir: workspace.dir,
+        // A slow poll, so both failures usually land in one poll and one retry job.
+        pollInterval: "3 seconds"
+      }).pipe(Effect.provide(StorageLive))
+    )
+
+    expect(summary.retriedTasks).toBe(2)
+    expect(summary.nodes[0].failedAttempts).toBe(2)
+    const state = JSON.parse(readFileSync(join(workspace.dir, "slurm", "state.json"), "utf8"))
+    const retries: Array<{ shards: Array<number>; script: string }> = state.nodes.a.jobs.slice(1)
+    expect(retries.flatMap((job) => job.shards).sort()).toEqual([0, 2])
+    for (const job of retries) {
+      expect(readFileSync(job.script, "utf8")).toContain(`#SBATCH --array=${job.shards.join(",")}\n`)
+    }
+    for (const shard of [0, 1, 2]) expect(workspace.output("a", shard)).toBe(`a shard ${shard} of 3\n`)
+    expect(workspace.runs("a", 1)).toHaveLength(1)
+  })
+
   it("names node, shard and log when a task keeps failing", async () => {
     const workspace = makeWorkspace()
     workspace.mark("fail-broken-1")

@@ -28,7 +28,8 @@ export const clusterUnavailableReason = (): string | undefined => {
  * A task script: `task.sh <work dir> <node name> <shards> <shard>`.
  *
  * It appends the attempt to `runs/<node>-<shard>` and records its start and end time
- * (seconds since the epoch). It fails with exit 3 when `fail-<node>-<shard>` exists.
+ * (seconds since the epoch). It fails with exit 3 when `fail-<node>-<shard>` exists,
+ * and once (removing the file) when `failonce-<node>-<shard>` exists.
  * It sleeps 60 s once when `slow-<node>-<shard>` exists, removing the file first.
  * It writes `artifacts/<node>/<shard>.txt`, and the last shard of the node to finish
  * also writes `artifacts/<node>/_manifest.json`.
@@ -40,6 +41,7 @@ mkdir -p "$dir/runs" "$dir/times" "$dir/artifacts/$node"
 echo "\${SLURM_ARRAY_JOB_ID:-local}_\${SLURM_ARRAY_TASK_ID:-x}" >> "$dir/runs/$node-$shard"
 date +%s.%N > "$dir/times/$node-$shard.start"
 if [ -e "$dir/fail-$node-$shard" ]; then echo "task $node shard $shard: deliberate failure" >&2; exit 3; fi
+if [ -e "$dir/failonce-$node-$shard" ]; then rm -f "$dir/failonce-$node-$shard"; echo "task $node shard $shard: one failure" >&2; exit 3; fi
 if [ -e "$dir/slow-$node-$shard" ]; then rm -f "$dir/slow-$node-$shard"; touch "$dir/started-$node-$shard"; sleep 60; fi
 if [ -e "$dir/sleep-$node" ]; then sleep "$(cat "$dir/sleep-$node")"; fi
 echo "$node shard $shard of $shards" > "$dir/artifacts/$node/.$shard.tmp"
