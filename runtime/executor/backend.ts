@@ -18,6 +18,8 @@ export interface ShardBatch {
   readonly shards: ReadonlyArray<number>
   /** Called once per shard, after its record is committed. */
   readonly onShardCommitted: (record: ShardRecord) => void
+  /** Called as shards encode output rows, with each batch's row count; backends may skip it. */
+  readonly onRows?: (rows: number) => void
 }
 
 export interface Backend {
@@ -38,7 +40,7 @@ export const makeLocalBackend = (concurrency: number): Backend => {
       Effect.forEach(
         batch.shards,
         (shard) =>
-          runShard(batch.plan, batch.nodeId, shard, { root: batch.root }).pipe(
+          runShard(batch.plan, batch.nodeId, shard, batch.onRows === undefined ? { root: batch.root } : { root: batch.root, onRows: batch.onRows }).pipe(
             Effect.tap((record) => Effect.sync(() => batch.onShardCommitted(record))),
             Semaphore.withPermit(permits)
           ),

@@ -55,6 +55,9 @@ export const validatePlan = (plan: ExecutablePlan): Effect.Effect<void, RunError
     }
   })
 
+/** Least time between two row-driven `node-progress` events of one node. */
+const PROGRESS_INTERVAL_MS = 1000
+
 const defaultRunId = (): string => `${new Date().toISOString().replace(/[-:]/g, "").replace(/\..*$/, "")}-${randomBytes(3).toString("hex")}`
 
 const encodeJson = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n")
@@ -166,6 +169,24 @@ export const runPlan = (
           let shardsDone = committed.size
           let rowsOut = 0
           let bytesOut = 0
+          let lastEmit = performance.now()
+          const emitProgress = () => {
+            lastEmit = performance.now()
+            const elapsed = Math.max(seconds(), 1e-6)
+            const ranNow = shardsDone - committed.size
+            emit({
+              type: "node-progress",
+              nodeId: node.id,
+              name: node.name,
+              shardsDone,
+              shards: shardPlan.shards,
+              rowsOut,
+              bytesOut,
+              rowsPerSecond: rowsOut / elapsed,
+              megabytesPerSecond: bytesOut / 1e6 / elapsed,
+              etaSeconds: ranNow === 0 ? undefined : (elapsed / ranNow) * (shardPlan.shards - shardsDone)
+            })
+          }
           yield* executor.runShards({
             plan,
             root,
@@ -173,22 +194,13 @@ export const runPlan = (
             shards: pending,
             onShardCommitted: (record) => {
               shardsDone++
-              rowsOut += record.stats.rowsOut
               bytesOut += record.stats.bytesOut
-              const elapsed = Math.max(seconds(), 1e-6)
-              const ranNow = shardsDone - committed.size
-              emit({
-                type: "node-progress",
-                nodeId: node.id,
-                name: node.name,
-                shardsDone,
-                shards: shardPlan.shards,
-                rowsOut,
-                bytesOut,
-                rowsPerSecond: rowsOut / elapsed,
-                megabytesPerSecond: bytesOut / 1e6 / elapsed,
-                etaSeconds: ranNow === 0 ? undefined : (elapsed / ranNow) * (shardPlan.shards - shardsDone)
-              })
+              emitProgress()
+            },
+            // Rows count as they are encoded, so long single-shard nodes report progress too.
+            onRows: (rows) => {
+              rowsOut += rows
+              if (performance.now() - lastEmit >= PROGRESS_INTERVAL_MS) emitProgress()
             }
           })
           return yield* commitNode(plan, node.id, { root })

@@ -40,6 +40,11 @@ export interface StoreOptions {
   readonly root: string
 }
 
+export interface RunShardOptions extends StoreOptions {
+  /** Called with the row count of each batch as the shard encodes its output. */
+  readonly onRows?: (rows: number) => void
+}
+
 export interface ShardPlan {
   readonly nodeId: string
   readonly shards: number
@@ -125,7 +130,7 @@ export const runShard = (
   plan: ExecutablePlan,
   nodeId: string,
   shard: number,
-  options: StoreOptions
+  options: RunShardOptions
 ): Effect.Effect<ShardRecord, RunError, Storage> =>
   Effect.gen(function*() {
     const base = yield* nodeContext(plan, nodeId, options)
@@ -167,6 +172,7 @@ export const runShard = (
               writer = makeArtifactWriter(schema, path)
             }
             rowCount += batch.length
+            options.onRows?.(batch.length)
             for (const row of batch) tokens += tokenCount(row)
             chunks.push(writer.write(batch))
           }
