@@ -54,7 +54,7 @@ const toRunError = (error: SlurmError, node: IrNode): RunError =>
  * Details: `runShards` writes the plan once to `<storeDir>/slurm/plans/<sha256>.json`,
  * keeps the driver state of each node in `<storeDir>/slurm/state/<node-id>.json`,
  * submits one array over the batch's shards and polls until every task exited 0.
- * In the poll that sees a task succeed, it reads the shard's commit record and
+ * In the poll that detects a task's success, it reads the shard's commit record and
  * reports it through `onShardCommitted`, which drives the executor's progress
  * events. Nodes are submitted one at a time as the executor finds them
  * ready, so this backend does not chain nodes with `--dependency`; use
@@ -95,7 +95,7 @@ export const makeSlurmBackend = (options: SlurmBackendOptions): Backend => ({
         pollInterval: options.pollInterval,
         env: options.env,
         onEvent: options.onEvent,
-        // The executor checks the manifest itself and only asks for pending shards.
+        // The executor checks the manifest itself and passes only pending shards.
         isCommitted: () => Effect.succeed(false),
         onShardDone: (nodeId, shard) =>
           Effect.gen(function*() {

@@ -103,7 +103,7 @@ export interface RunNodesOnSlurmOptions<E = never, R = never> {
    * must write the commit marker itself.
    */
   readonly commitNode?: (nodeId: string) => Effect.Effect<void, E, R>
-  /** Runs once for each shard the driver sees succeed, in the poll that sees it. */
+  /** Runs once for each shard that succeeded, in the poll that first detects it. */
   readonly onShardDone?: (nodeId: string, shard: number) => Effect.Effect<void, E, R>
   /** Cancel this run's jobs with scancel when the driver is interrupted (default true). */
   readonly cancelOnInterrupt?: boolean
