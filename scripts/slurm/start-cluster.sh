@@ -11,6 +11,7 @@
 # Must run as root. Environment:
 #   MIXWRIGHT_SLURM_WAIT_S     seconds to wait for an idle node (default 60)
 #   MIXWRIGHT_SLURM_MEM_MARGIN_MB  memory kept back from Slurm (default: 5%, at least 512)
+#   MIXWRIGHT_SLURM_FORCE=1    replace a slurm.conf that this script did not write
 set -euo pipefail
 
 readonly CONF_DIR=/etc/slurm
@@ -66,6 +67,12 @@ if [ "${MIXWRIGHT_SLURM_RECONFIGURE:-0}" != 1 ] && running slurmctld && running 
 fi
 
 # --- configuration ------------------------------------------------------------
+# Never overwrite a configuration this script did not write, such as a real cluster's.
+readonly MARKER="# Written by mixwright scripts/slurm/start-cluster.sh"
+if [ -f "$CONF" ] && ! grep -qF "$MARKER" "$CONF" && [ "${MIXWRIGHT_SLURM_FORCE:-0}" != 1 ]; then
+  echo "start-cluster: $CONF was not written by this script; set MIXWRIGHT_SLURM_FORCE=1 to replace it" >&2
+  exit 1
+fi
 host="$(hostname -s)"
 cpus="$(nproc)"
 mem_total_mb=$(( $(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) / 1024 ))
@@ -87,7 +94,7 @@ mkdir -p "$CONF_DIR" "$LOG_DIR" "$STATE_DIR" "$SPOOL_DIR" "$RUN_DIR"
 chown -R slurm:slurm "$LOG_DIR" "$STATE_DIR" "$SPOOL_DIR" "$RUN_DIR"
 
 cat >"$CONF.tmp" <<CONF
-# Written by mixwright scripts/slurm/start-cluster.sh for a single-node test cluster.
+$MARKER for a single-node test cluster.
 ClusterName=mixwright
 # Daemons talk over loopback, so the host name needs no DNS or /etc/hosts entry.
 SlurmctldHost=$host(127.0.0.1)
