@@ -8,6 +8,8 @@ import { resolveStoreRoot } from "../compiler/paths.ts"
 import type { Plan } from "../compiler/plan.ts"
 import { makeStorage } from "../connectors/storage/layer.ts"
 import { Storage, joinUri } from "../connectors/storage/Storage.ts"
+import { fileURLToPath } from "node:url"
+import { makeSlurmBackend } from "../runtime/backends/slurm/backend.ts"
 import { runPlan } from "../runtime/executor/run.ts"
 import type { RunSummary } from "../runtime/executor/types.ts"
 import { compileRecipe, reportFailure } from "./common.ts"
@@ -29,6 +31,41 @@ export const storageLayerFor = (s3: Plan["s3"]) =>
           }
     )
   )
+
+const CLI_ENTRY = fileURLToPath(new URL("./entry.ts", import.meta.url))
+
+/**
+ * The Slurm backend: each array task runs `mixwright task` with this process's Node
+ * runtime, so compute nodes need the same checkout at the same path (a shared file
+ * system) and the store reachable from them (the same path or S3).
+ */
+const slurmBackendFor = (plan: Plan, root: string, slurmDir: string | undefined) =>
+  Effect.gen(function* () {
+    const storeDir = slurmDir ?? (root.startsWith("s3://") ? undefined : root)
+    if (storeDir === undefined) {
+      return yield* Effect.fail(new Error("with an s3:// store, Slurm needs --slurm-dir: a directory on a file system the compute nodes share, for scripts and logs"))
+    }
+    const resources = plan.slurm as
+      | { partition?: string; cpus?: number; memoryMb?: number; gpus?: number; timeLimit?: string; extraFlags?: ReadonlyArray<string>; retries?: number }
+      | null
+    return makeSlurmBackend({
+      storeDir,
+      taskCommand: ({ planPath, root: taskRoot, nodeId }) => [process.execPath, CLI_ENTRY, "task", "--root", taskRoot, planPath, nodeId],
+      resources: () =>
+        resources === null
+          ? undefined
+          : {
+              ...(resources.partition === undefined ? {} : { partition: resources.partition }),
+              ...(resources.cpus === undefined ? {} : { cpus: resources.cpus }),
+              ...(resources.memoryMb === undefined ? {} : { memMB: resources.memoryMb }),
+              ...(resources.gpus === undefined ? {} : { gpus: resources.gpus }),
+              ...(resources.timeLimit === undefined ? {} : { timeLimit: resources.timeLimit }),
+              ...(resources.extraFlags === undefined ? {} : { extraFlags: resources.extraFlags })
+            },
+      retries: resources?.retries ?? 2,
+      pollInterval: "1 second"
+    })
+  })
 
 /** Writes a gpt-neox config next to the run summary for every pretraining stage that has an export. */
 const writeTrainerConfigs = (plan: Plan, root: string, runId: string) =>
@@ -58,7 +95,15 @@ const run = Command.make(
     force: Flag.String("force").pipe(Flag.withDescription("Recompute this node (id, id prefix or name) even if committed (repeatable)"), Flag.atLeast(0)),
     concurrency: Flag.Int("concurrency").pipe(Flag.withDescription("Shards that run at once (default: CPU count)"), Flag.optional),
     runId: Flag.String("run-id").pipe(Flag.withDescription("Name of the run folder under <store>/runs/ (default: timestamp)"), Flag.optional),
-    json: Flag.Boolean("json").pipe(Flag.withDescription("Print the run summary as JSON on stdout"), Flag.withDefault(false))
+    json: Flag.Boolean("json").pipe(Flag.withDescription("Print the run summary as JSON on stdout"), Flag.withDefault(false)),
+    executor: Flag.Literals("executor", ["local", "slurm"]).pipe(
+      Flag.withDescription("Where shards run (default: the profile's executor, else local)"),
+      Flag.optional
+    ),
+    slurmDir: Flag.String("slurm-dir").pipe(
+      Flag.withDescription("Shared directory for Slurm scripts, logs and driver state (default: the store when it is a path)"),
+      Flag.optional
+    )
   },
   (input) =>
     Effect.gen(function* () {
@@ -78,6 +123,8 @@ const run = Command.make(
 )
 
 interface RunFlags {
+  readonly executor: Option.Option<"local" | "slurm">
+  readonly slurmDir: Option.Option<string>
   readonly force: ReadonlyArray<string>
   readonly concurrency: Option.Option<number>
   readonly runId: Option.Option<string>
@@ -90,6 +137,8 @@ const runCompiledPlan = (plan: Plan, input: RunFlags) =>
       const root = resolveStoreRoot(plan.store)
       const force = input.force.map((name) => plan.nodes.find((n) => n.id.startsWith(name) || n.name === name)?.id ?? name)
       const runId = Option.getOrUndefined(input.runId)
+      const executor = Option.getOrElse(input.executor, () => plan.executor)
+      const backend = executor === "slurm" ? yield* slurmBackendFor(plan, root, Option.getOrUndefined(input.slurmDir)) : undefined
       const summary: RunSummary = yield* runPlan(
         { nodes: plan.nodes },
         {
@@ -98,7 +147,8 @@ const runCompiledPlan = (plan: Plan, input: RunFlags) =>
           force,
           ...(Option.isSome(input.concurrency) ? { concurrency: input.concurrency.value } : {}),
           onEvent: makeProgressRenderer()
-        }
+        },
+        backend
       )
       const configs = summary.status === "succeeded" ? yield* writeTrainerConfigs(plan, root, summary.runId) : []
       const withConfigs = { ...summary, outputs: { ...summary.outputs, ...(configs.length > 0 ? { "gpt-neox": configs } : {}) } }
