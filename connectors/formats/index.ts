@@ -16,7 +16,7 @@ export {
   readParquetMetadata
 } from "./parquet-read.ts"
 export type { AsyncBuffer, FileMetaData, ParquetReadOptions } from "./parquet-read.ts"
-export { DEFAULT_ROW_GROUP_ROWS, makeParquetWriter, writeParquet, writeParquetChunks } from "./parquet-write.ts"
+export { DEFAULT_ROW_GROUP_ROWS, UINT32_LE_COLUMNS_KEY, makeParquetWriter, writeParquet, writeParquetChunks } from "./parquet-write.ts"
 export type {
   ParquetCodec,
   ParquetColumnSpec,
