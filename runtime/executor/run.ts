@@ -13,6 +13,7 @@ import { availableParallelism } from "node:os"
 import { Deferred, Effect, Exit } from "effect"
 import type { IrNode } from "../../compiler/ir.ts"
 import { joinUri, Storage } from "../../connectors/storage/Storage.ts"
+import { OPERATORS } from "../operators/index.ts"
 import { CpuWorkers, scopedWorkerPool } from "../operators/workers.ts"
 import { artifactFileUris, readManifest, removeArtifact } from "../store/store.ts"
 import { type Backend, makeLocalBackend } from "./backend.ts"
@@ -37,6 +38,13 @@ export const validatePlan = (plan: ExecutablePlan): Effect.Effect<void, RunError
     for (const node of plan.nodes) {
       if (seen.has(node.id)) {
         return yield* new RunError({ reason: "InvalidPlan", node: node.name, description: `duplicate node id ${node.id}` })
+      }
+      if (!Object.hasOwn(OPERATORS, node.kind)) {
+        return yield* new RunError({
+          reason: "InvalidPlan",
+          node: node.name,
+          description: `unknown node kind ${JSON.stringify(node.kind)}; expected one of ${Object.keys(OPERATORS).join(", ")}`
+        })
       }
       if (names.has(node.name)) {
         return yield* new RunError({ reason: "InvalidPlan", node: node.name, description: "duplicate node name; names must be unique within a plan" })
@@ -210,9 +218,12 @@ export const runPlan = (
           emit({ type: "node-finished", nodeId: node.id, name: node.name, status: "computed", rowsOut: manifest.rows, tokensOut: manifest.tokens, seconds: seconds() })
           return { summary: summaryOf(node, "computed", seconds(), manifest), manifest }
         }
-        const error = exit.cause.reasons.find((reason) => reason._tag === "Fail")
-        if (error === undefined) return yield* Effect.failCause(exit.cause)
-        const message = error.error.message
+        // Failures and defects (an operator that threw) fail the node; interruption stops the run.
+        const reason = exit.cause.reasons.find((candidate) => candidate._tag === "Fail" || candidate._tag === "Die")
+        if (reason === undefined) return yield* Effect.failCause(exit.cause)
+        const message = reason._tag === "Fail"
+          ? reason.error.message
+          : `unexpected defect: ${reason.defect instanceof Error ? reason.defect.stack ?? reason.defect.message : String(reason.defect)}`
         emit({ type: "node-finished", nodeId: node.id, name: node.name, status: "failed", rowsOut: 0, tokensOut: 0, seconds: seconds(), error: message })
         return { summary: summaryOf(node, "failed", seconds(), undefined, message), manifest: undefined }
       }).pipe(Effect.tap((outcome) => Deferred.succeed(done.get(node.id)!, outcome)))

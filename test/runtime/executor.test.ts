@@ -124,6 +124,13 @@ describe.skipIf(!hasData)("runPlan over real files", () => {
     }
   })
 
+  it("rejects an unknown node kind", async () => {
+    const bogus = { nodes: [{ ...plan.nodes[0], kind: "train" as never }] }
+    const error = await runLocal(Effect.flip(runPlan(bogus, { root })))
+    expect(error.reason).toBe("InvalidPlan")
+    expect(error.message).toContain("unknown node kind \"train\"")
+  })
+
   it("rejects a plan whose inputs are out of order", async () => {
     const reversed = { nodes: [...plan.nodes].reverse() }
     const error = await runLocal(Effect.flip(runPlan(reversed, { root })))
