@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process"
-import { readFileSync, statSync } from "node:fs"
+import { existsSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { FormatError } from "../../connectors/formats/FormatError.ts"
@@ -16,7 +16,10 @@ const temp = makeTempDir("megatron")
 afterAll(() => temp.cleanup())
 
 const pythonReader = join(import.meta.dirname, "read_indexed.py")
-const hasNumpy = spawnSync("python3", ["-c", "import numpy"], { stdio: "ignore" }).status === 0
+// Debian's interpreter first: .ci/run installs python3-numpy for it, and a python3
+// earlier on PATH (pyenv, a virtualenv) may lack numpy.
+const PYTHON = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3"
+const hasNumpy = spawnSync(PYTHON, ["-c", "import numpy"], { stdio: "ignore" }).status === 0
 if (!hasNumpy) console.warn("python3 with numpy not found; skipping the independent indexed-dataset reader checks (apt-get install python3-numpy)")
 
 interface PythonView {
@@ -30,7 +33,7 @@ interface PythonView {
 }
 
 const readWithPython = (prefix: string, limit?: number): PythonView => {
-  const result = spawnSync("python3", [pythonReader, prefix, ...(limit === undefined ? [] : [String(limit)])], { encoding: "utf8", maxBuffer: 256 << 20 })
+  const result = spawnSync(PYTHON, [pythonReader, prefix, ...(limit === undefined ? [] : [String(limit)])], { encoding: "utf8", maxBuffer: 256 << 20 })
   if (result.status !== 0) throw new Error(`read_indexed.py failed: ${result.stderr}`)
   return JSON.parse(result.stdout) as PythonView
 }
