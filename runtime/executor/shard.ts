@@ -162,6 +162,7 @@ export const runShard = (
           wroteRows = true
           const path = partFileName(shard)
           let writer: ArtifactWriter | undefined
+          let columns = new Set<string>()
           const chunks: Array<Uint8Array> = []
           let rowCount = 0
           let tokens = 0
@@ -169,7 +170,16 @@ export const runShard = (
             if (batch.length === 0) return
             if (writer === undefined) {
               schema = inferSchema(batch)
+              columns = new Set(schema.map((column) => column.name))
               writer = makeArtifactWriter(schema, path)
+            } else {
+              for (const row of batch) {
+                for (const key in row) {
+                  if (!columns.has(key)) {
+                    throw new Error(`column ${JSON.stringify(key)} first appears after the first batch, whose columns fix the file schema (${[...columns].join(", ")})`)
+                  }
+                }
+              }
             }
             rowCount += batch.length
             options.onRows?.(batch.length)

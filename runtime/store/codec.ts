@@ -3,8 +3,10 @@
  *
  * Artifacts hold the rows operators emit: strings, numbers, booleans, token arrays
  * (`Uint32Array`, stored as `list<uint32>`) and anything else as JSON text. The column
- * schema is inferred from the first batch and recorded in the shard record, so the
- * reader can turn JSON text back into values.
+ * schema is inferred from a shard's first batch and recorded in the shard record, so
+ * the reader can turn JSON text back into values. A later value of another type fails
+ * the shard with the column named. A column that is null throughout the first batch
+ * is typed `json`, which holds any later value.
  */
 import { makeParquetWriter, type ParquetColumnSpec, type ParquetRowWriter } from "../../connectors/formats/parquet-write.ts"
 import { type AsyncBuffer, readParquetBatches } from "../../connectors/formats/parquet-read.ts"
@@ -25,7 +27,8 @@ const typeOf = (value: unknown): ColumnType | undefined => {
 
 /**
  * Infers one type per column from the first non-null value. Columns keep the order in
- * which they first appear; a column whose values disagree becomes `json`.
+ * which they first appear; a column whose values disagree, or that has only nulls,
+ * becomes `json`.
  */
 export const inferSchema = (rows: ReadonlyArray<Row>): Array<ColumnSchema> => {
   const types = new Map<string, ColumnType | undefined>()
@@ -37,7 +40,7 @@ export const inferSchema = (rows: ReadonlyArray<Row>): Array<ColumnSchema> => {
       else if (found !== undefined && found !== seen) types.set(key, "json")
     }
   }
-  return [...types].map(([name, type]) => ({ name, type: type ?? "string" }))
+  return [...types].map(([name, type]) => ({ name, type: type ?? "json" }))
 }
 
 const specOf = (column: ColumnSchema): ParquetColumnSpec => {
