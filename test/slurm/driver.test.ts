@@ -120,6 +120,34 @@ describe.skipIf(unavailable !== undefined)("slurm driver on a real cluster", () 
     expect(workspace.runs("a", 1)).toHaveLength(1)
   })
 
+  it("splits nodes larger than MaxArraySize", async () => {
+    const workspace = makeWorkspace()
+    workspace.mark("failonce-big-3")
+    const nodes = [node("big", 5), node("after", 1, ["big"])]
+    const summary = await Effect.runPromise(
+      runNodesOnSlurm({
+        nodes,
+        taskCommand: (nodeId) => workspace.taskCommand(nodeId, nodes.find((candidate) => candidate.id === nodeId)!.shards),
+        storeDir: workspace.dir,
+        pollInterval: POLL,
+        maxArraySize: 2
+      }).pipe(Effect.provide(StorageLive))
+    )
+
+    // Shards 0-1, 2-3 and 4 go to three arrays with offsets 0, 2 and 4; shard 3 is
+    // retried as index 1 of an array with offset 2.
+    const state = JSON.parse(readFileSync(join(workspace.dir, "slurm", "state.json"), "utf8"))
+    const jobs: Array<{ shards: Array<number>; offset?: number; script: string }> = state.nodes.big.jobs
+    expect(jobs.map((job) => [job.shards, job.offset ?? 0])).toEqual([[[0, 1], 0], [[2, 3], 2], [[4], 4], [[3], 2]])
+    expect(readFileSync(jobs[3].script, "utf8")).toContain("#SBATCH --array=1\n")
+    expect(readFileSync(jobs[3].script, "utf8")).toContain('shard="$((SLURM_ARRAY_TASK_ID + 2))"')
+    expect(summary.nodes[0].failedAttempts).toBe(1)
+    for (const shard of [0, 1, 2, 3, 4]) expect(workspace.output("big", shard)).toBe(`big shard ${shard} of 5\n`)
+    expect(workspace.runs("big", 3)).toHaveLength(2)
+    const lastEndOfBig = Math.max(...[0, 1, 2, 3, 4].map((shard) => workspace.time("big", shard, "end")))
+    expect(workspace.time("after", 0, "start")).toBeGreaterThanOrEqual(lastEndOfBig)
+  })
+
   it("names node, shard and log when a task keeps failing", async () => {
     const workspace = makeWorkspace()
     workspace.mark("fail-broken-1")

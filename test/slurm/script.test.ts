@@ -30,17 +30,19 @@ describe("renderSbatchScript", () => {
     expect(script).toBe(golden("full.sbatch"))
   })
 
-  it("renders a retry of some shards (golden)", () => {
+  it("renders a retry of offset shards (golden)", () => {
     const script = renderSbatchScript({
       jobName: "mw-dedup",
       arraySize: 16,
       arrayIndices: [7, 3, 4, 5, 12],
+      shardOffset: 1001,
       arrayParallelism: 2,
       command: ["node", "/opt/mixwright/cli/main.ts", "task"],
       logDir: "/store/slurm/logs/def456"
     })
     expect(script).toBe(golden("retry.sbatch"))
     expect(script).toContain("#SBATCH --array=3-5,7,12%2")
+    expect(script).toContain('shard="$((SLURM_ARRAY_TASK_ID + 1001))"')
     expect(script).not.toContain("--mem")
     expect(script).not.toContain("--gres")
   })

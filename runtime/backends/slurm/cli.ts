@@ -84,6 +84,18 @@ export const release = (jobId: JobId): Effect.Effect<void, SlurmError> => Effect
 export const cancel = (jobIds: ReadonlyArray<JobId>): Effect.Effect<void, SlurmError> =>
   jobIds.length === 0 ? Effect.void : Effect.asVoid(runCommand("scancel", [...jobIds]))
 
+/** Slurm's default `MaxArraySize`, used when `scontrol show config` does not report one. */
+const DEFAULT_MAX_ARRAY_SIZE = 1001
+
+/** Reads `MaxArraySize` from `scontrol show config`: array indices must stay below it. */
+export const readMaxArraySize: Effect.Effect<number, SlurmError> = Effect.map(
+  runCommand("scontrol", ["show", "config"]),
+  ({ stdout }) => {
+    const match = /^MaxArraySize\s*=\s*(\d+)/m.exec(stdout)
+    return match === null ? DEFAULT_MAX_ARRAY_SIZE : Number(match[1])
+  }
+)
+
 /** Slurm job states, as squeue prints them. */
 export type SlurmJobState = string
 

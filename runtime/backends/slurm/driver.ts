@@ -6,7 +6,7 @@
  * - `state.json`: submitted jobs and per-node progress, rewritten atomically after
  *   every change, so a restarted driver re-attaches instead of resubmitting.
  * - `scripts/<node-id>.<n>.sbatch`: each script exactly as submitted.
- * - `logs/<node-id>/<array job id>_<shard>.log`: one log per task attempt.
+ * - `logs/<node-id>/<array job id>_<array index>.log`: one log per task attempt.
  * - `done/<node-id>/<shard>`: written by a task whose command exited 0.
  *
  * Slurm and the tasks write the logs and done markers themselves, so `storeDir` must
@@ -85,6 +85,11 @@ export interface RunNodesOnSlurmOptions<E = never, R = never> {
    * the same time over one `storeDir` need separate files.
    */
   readonly stateFile?: string
+  /**
+   * Largest array index plus one that the cluster accepts. Defaults to the
+   * `MaxArraySize` that `scontrol show config` reports.
+   */
+  readonly maxArraySize?: number
   /** Resubmissions allowed per shard after its first attempt (default 2). */
   readonly retries?: number
   /** Time between two squeue polls (default 2 seconds). */
@@ -186,6 +191,9 @@ interface NodeRun {
   queuedJobs: Set<string>
 }
 
+/** Slurm's id of the array task that ran `shard` in `job`: `<job id>_<array index>`. */
+const taskId = (job: SubmittedJob, shard: number): string => `${job.jobId}_${shard - (job.offset ?? 0)}`
+
 const latestJob = (run: NodeRun, shard: number): SubmittedJob | undefined => {
   for (let i = run.jobs.length - 1; i >= 0; i--) if (run.jobs[i].shards.includes(shard)) return run.jobs[i]
   return undefined
@@ -231,6 +239,9 @@ export const runNodesOnSlurm = <E = never, R = never>(
     yield* validateNodes(options.nodes, options.storeDir)
     const retries = options.retries ?? 2
     if (!Number.isInteger(retries) || retries < 0) return yield* invalid(`retries must be a non-negative integer, got ${retries}`)
+    if (options.maxArraySize !== undefined && (!Number.isInteger(options.maxArraySize) || options.maxArraySize < 1)) {
+      return yield* invalid(`maxArraySize must be a positive integer, got ${options.maxArraySize}`)
+    }
     const pollInterval = options.pollInterval ?? Duration.seconds(2)
     // Failures and retries are warnings; routine progress is logged at debug level.
     const emit = (event: SlurmEvent) =>
@@ -244,7 +255,7 @@ export const runNodesOnSlurm = <E = never, R = never>(
     const stateUri = options.stateFile ?? joinUri(slurmDir, "state.json")
     const logDir = (nodeId: string) => toLocalPath(joinUri(slurmDir, "logs", nodeId))
     const doneDir = (nodeId: string) => joinUri(slurmDir, "done", nodeId)
-    const logPath = (nodeId: string, jobId: string, shard: number) => `${logDir(nodeId)}/${jobId}_${shard}.log`
+    const logPath = (nodeId: string, task: string) => `${logDir(nodeId)}/${task}.log`
 
     // Slurm opens the log files itself and fails the task when the directory is
     // missing, so the directories must exist as real directories before submitting.
@@ -254,6 +265,11 @@ export const runNodesOnSlurm = <E = never, R = never>(
       },
       catch: (cause) => invalid(`cannot create the log directories under ${slurmDir}: ${String(cause)}`)
     })
+
+    // Slurm's MaxArraySize, read once from `scontrol show config` unless given.
+    const maxArraySize = yield* Effect.cached(
+      options.maxArraySize !== undefined ? Effect.succeed(options.maxArraySize) : Cli.readMaxArraySize
+    )
 
     const isCommitted = options.isCommitted ?? ((nodeId: string) =>
       storage.stat(joinUri(options.storeDir, "artifacts", nodeId, "_manifest.json")).pipe(
@@ -333,7 +349,7 @@ export const runNodesOnSlurm = <E = never, R = never>(
         const liveShards = job.shards.filter((shard) => !parent.done.has(shard) && latestJob(parent, shard) === job)
         if (liveShards.length === 0) continue
         const resubmitted = job.shards.some((shard) => latestJob(parent, shard) !== job)
-        if (resubmitted) ids.push(...liveShards.map((shard) => `${job.jobId}_${shard}`))
+        if (resubmitted) ids.push(...liveShards.map((shard) => taskId(job, shard)))
         else ids.push(job.jobId)
       }
       return ids
@@ -342,15 +358,33 @@ export const runNodesOnSlurm = <E = never, R = never>(
     const dependenciesOf = (run: NodeRun): Array<string> =>
       run.node.dependsOn.flatMap((parentId) => dependencyIds(runs.get(parentId)!))
 
+    /**
+     * Submits `shards` of one node: one array job per block of `maxArraySize` shard
+     * indices, because Slurm rejects array indices of `MaxArraySize` or more.
+     */
     const submitShards = (run: NodeRun, shards: ReadonlyArray<number>) =>
+      Effect.gen(function*() {
+        const arrayLimit = yield* maxArraySize
+        const blocks = new Map<number, Array<number>>()
+        for (const shard of shards) {
+          const offset = Math.floor(shard / arrayLimit) * arrayLimit
+          blocks.set(offset, [...(blocks.get(offset) ?? []), shard])
+        }
+        for (const [offset, blockShards] of [...blocks].sort(([a], [b]) => a - b)) {
+          yield* submitBlock(run, offset, blockShards, arrayLimit)
+        }
+      })
+
+    const submitBlock = (run: NodeRun, offset: number, shards: ReadonlyArray<number>, arrayLimit: number) =>
       Effect.gen(function*() {
         const resources = run.node.resources ?? {}
         const script = yield* Effect.try({
           try: () =>
             renderSbatchScript({
               jobName: `mw-${run.node.name}`,
-              arraySize: run.node.shards,
-              arrayIndices: shards.length === run.node.shards ? undefined : shards,
+              arraySize: Math.min(arrayLimit, run.node.shards - offset),
+              arrayIndices: shards.map((shard) => shard - offset),
+              shardOffset: offset,
               command: options.taskCommand(run.node.id),
               ...resources,
               logDir: logDir(run.node.id),
@@ -368,7 +402,8 @@ export const runNodesOnSlurm = <E = never, R = never>(
         const jobId = yield* Cli.submit(toLocalPath(scriptUri), { dependencies, hold: held }).pipe(
           Effect.mapError((error) => withNode(error, run.node))
         )
-        run.jobs.push({ jobId, shards: [...shards], script: scriptUri, submittedAt: new Date().toISOString(), held })
+        const job: SubmittedJob = { jobId, shards: [...shards], script: scriptUri, submittedAt: new Date().toISOString(), held }
+        run.jobs.push(offset === 0 ? job : { ...job, offset })
         run.queuedJobs.add(jobId)
         submittedJobs++
         dirty = true
@@ -403,7 +438,7 @@ export const runNodesOnSlurm = <E = never, R = never>(
             run.toSubmit.add(shard)
             continue
           }
-          const record = byTask.get(`${job.jobId}_${shard}`)
+          const record = byTask.get(taskId(job, shard))
           const state = record === undefined ? "LOST" : record.state
           const outcome = record === undefined ? "failed" : Cli.classifyState(record.state)
           if (firstPoll && outcome !== "failed" && outcome !== "succeeded" && !reattached.has(job.jobId) && submittedJobs === 0) {
@@ -422,7 +457,7 @@ export const runNodesOnSlurm = <E = never, R = never>(
           run.failures.set(shard, failures)
           dirty = true
           const willRetry = failures <= retries
-          const log = logPath(run.node.id, job.jobId, shard)
+          const log = logPath(run.node.id, taskId(job, shard))
           yield* emit({ _tag: "TaskFailed", nodeId: run.node.id, shard, jobId: job.jobId, state, logPath: log, willRetry })
           if (willRetry) {
             run.toSubmit.add(shard)
@@ -434,7 +469,7 @@ export const runNodesOnSlurm = <E = never, R = never>(
                 nodeId: run.node.id,
                 nodeName: run.node.name,
                 shard,
-                jobId: `${job.jobId}_${shard}`,
+                jobId: taskId(job, shard),
                 logPath: log,
                 description: `task ended ${record === undefined ? "without a done marker and is no longer known to squeue" : `in state ${state}${record.reason === "None" || record.reason === "" ? "" : ` (${record.reason})`}`} after ${failures} attempt${failures === 1 ? "" : "s"}`
               })

@@ -1,8 +1,9 @@
 /**
  * Renders the sbatch script for one plan node: a job array with one task per shard.
  *
- * Each array task runs the node's command with `$SLURM_ARRAY_TASK_ID` appended as the
- * shard index and writes its log to `<logDir>/<array job id>_<shard>.log`. When the
+ * Each array task runs the node's command with `$SLURM_ARRAY_TASK_ID` (plus
+ * `shardOffset`) appended as the shard index and writes its log to
+ * `<logDir>/<array job id>_<array index>.log`. When the
  * command exits 0, the task also writes a done marker `<doneDir>/<shard>`, so a
  * restarted driver can tell the shard succeeded after squeue no longer lists it.
  */
@@ -16,6 +17,12 @@ export interface SbatchScriptOptions {
   readonly arraySize: number
   /** Explicit shard indices to run, for retries of some shards (`--array=3,7`). */
   readonly arrayIndices?: ReadonlyArray<number>
+  /**
+   * Added to the array index to get the shard index. Slurm rejects array indices of
+   * `MaxArraySize` (1001 by default) or more, so larger nodes are submitted as
+   * several arrays, each with its own offset.
+   */
+  readonly shardOffset?: number
   /** Maximum number of array tasks running at once (`--array=...%N`). */
   readonly arrayParallelism?: number
   /** Program and arguments; the shard index is appended as the last argument. */
@@ -74,6 +81,9 @@ const checkOptions = (options: SbatchScriptOptions): void => {
   }
   if (options.arrayIndices !== undefined && options.arrayIndices.length === 0) fail("arrayIndices", "must not be empty")
   if (options.command.length === 0) fail("command", "must name a program")
+  if (options.shardOffset !== undefined && (!Number.isInteger(options.shardOffset) || options.shardOffset < 0)) {
+    fail("shardOffset", `must be a non-negative integer, got ${options.shardOffset}`)
+  }
   for (const [field, value] of [["cpus", options.cpus], ["memMB", options.memMB], ["arrayParallelism", options.arrayParallelism]] as const) {
     if (value !== undefined && (!Number.isInteger(value) || value < 1)) fail(field, `must be a positive integer, got ${value}`)
   }
@@ -117,8 +127,10 @@ export const renderSbatchScript = (options: SbatchScriptOptions): string => {
   const names = Object.keys(options.env ?? {}).sort()
   for (const name of names) lines.push(`export ${name}=${shellQuote(options.env![name])}`)
   lines.push(
-    'shard="$SLURM_ARRAY_TASK_ID"',
-    'echo "mixwright: job ${SLURM_ARRAY_JOB_ID}_${shard} on $(hostname) started at $(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)"',
+    options.shardOffset === undefined || options.shardOffset === 0
+      ? 'shard="$SLURM_ARRAY_TASK_ID"'
+      : `shard="$((SLURM_ARRAY_TASK_ID + ${options.shardOffset}))"`,
+    'echo "mixwright: task ${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID} (shard ${shard}) on $(hostname) started at $(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)"',
     `${options.command.map(shellQuote).join(" ")} "$shard"`,
     "status=$?",
     'echo "mixwright: shard ${shard} exited with status ${status} at $(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)"'
@@ -128,7 +140,7 @@ export const renderSbatchScript = (options: SbatchScriptOptions): string => {
     lines.push(
       'if [ "$status" -eq 0 ]; then',
       `  mkdir -p ${doneDir}`,
-      `  echo "\${SLURM_ARRAY_JOB_ID}_\${shard}" > ${doneDir}/.\${shard}.tmp.$$ && mv ${doneDir}/.\${shard}.tmp.$$ ${doneDir}/\${shard}`,
+      `  echo "\${SLURM_ARRAY_JOB_ID}_\${SLURM_ARRAY_TASK_ID}" > ${doneDir}/.\${shard}.tmp.$$ && mv ${doneDir}/.\${shard}.tmp.$$ ${doneDir}/\${shard}`,
       "fi"
     )
   }

@@ -12,6 +12,8 @@ import { SlurmError } from "./errors.ts"
 export const SubmittedJob = Schema.Struct({
   jobId: Schema.String,
   shards: Schema.Array(Schema.Number),
+  /** Shard index of array index 0 (absent means 0). */
+  offset: Schema.optional(Schema.Number),
   /** The sbatch script, as written to the store before submitting. */
   script: Schema.String,
   submittedAt: Schema.String,
