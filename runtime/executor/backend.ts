@@ -14,6 +14,8 @@ export interface ShardBatch {
   readonly plan: ExecutablePlan
   readonly root: string
   readonly nodeId: string
+  /** Per-run results operators reuse (see `StoreOptions.memo`). */
+  readonly memo?: Map<string, unknown>
   /** Shards still to run (committed shards are left out). */
   readonly shards: ReadonlyArray<number>
   /** Called once per shard, after its record is committed. */
@@ -40,7 +42,11 @@ export const makeLocalBackend = (concurrency: number): Backend => {
       Effect.forEach(
         batch.shards,
         (shard) =>
-          runShard(batch.plan, batch.nodeId, shard, batch.onRows === undefined ? { root: batch.root } : { root: batch.root, onRows: batch.onRows }).pipe(
+          runShard(batch.plan, batch.nodeId, shard, {
+            root: batch.root,
+            ...(batch.memo === undefined ? {} : { memo: batch.memo }),
+            ...(batch.onRows === undefined ? {} : { onRows: batch.onRows })
+          }).pipe(
             Effect.tap((record) => Effect.sync(() => batch.onShardCommitted(record))),
             Semaphore.withPermit(permits)
           ),

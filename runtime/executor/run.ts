@@ -146,6 +146,7 @@ export const runPlan = (
 
     emit({ type: "run-started", runId, root, nodes: plan.nodes.length, at: startedAt.toISOString() })
 
+    const memo = new Map<string, unknown>()
     const done = new Map<string, Deferred.Deferred<NodeOutcome>>()
     for (const node of plan.nodes) done.set(node.id, yield* Deferred.make<NodeOutcome>())
 
@@ -170,7 +171,7 @@ export const runPlan = (
         }
 
         const exit = yield* Effect.exit(Effect.gen(function*() {
-          const shardPlan = yield* planShards(plan, node.id, { root })
+          const shardPlan = yield* planShards(plan, node.id, { root, memo })
           const committed = new Set(shardPlan.committed)
           const pending = Array.from({ length: shardPlan.shards }, (_, shard) => shard).filter((shard) => !committed.has(shard))
           emit({ type: "node-started", nodeId: node.id, name: node.name, kind: node.kind, shards: shardPlan.shards, resumedShards: committed.size })
@@ -199,6 +200,7 @@ export const runPlan = (
             plan,
             root,
             nodeId: node.id,
+            memo,
             shards: pending,
             onShardCommitted: (record) => {
               shardsDone++
@@ -211,7 +213,7 @@ export const runPlan = (
               if (performance.now() - lastEmit >= PROGRESS_INTERVAL_MS) emitProgress()
             }
           })
-          return yield* commitNode(plan, node.id, { root })
+          return yield* commitNode(plan, node.id, { root, memo })
         }))
         if (Exit.isSuccess(exit)) {
           const manifest = exit.value

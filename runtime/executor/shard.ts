@@ -16,6 +16,7 @@ import { type ArtifactWriter, inferSchema, makeArtifactWriter } from "../store/c
 import {
   commitManifest,
   commitShard,
+  listShardRecords,
   partFileName,
   readArtifactRows,
   readManifest,
@@ -38,6 +39,11 @@ import { concatBytes } from "../store/bytes.ts"
 export interface StoreOptions {
   /** Artifact store root: a local path or `s3://` URI. */
   readonly root: string
+  /**
+   * Results operators may reuse across calls for the same plan, such as a read node's
+   * file listing. `runPlan` passes one map per run; without it nothing is reused.
+   */
+  readonly memo?: Map<string, unknown>
 }
 
 export interface RunShardOptions extends StoreOptions {
@@ -77,7 +83,15 @@ const nodeContext = (plan: ExecutablePlan, nodeId: string, options: StoreOptions
       }
       inputs.push(manifest)
     }
-    return { root: options.root, plan, node, inputs }
+    const memo = options.memo
+    const remember: NodeContext["remember"] = (key, effect) =>
+      Effect.suspend(() => {
+        const fullKey = `${node.id}:${key}`
+        if (memo === undefined) return effect
+        if (memo.has(fullKey)) return Effect.succeed(memo.get(fullKey) as Effect.Success<typeof effect>)
+        return Effect.tap(effect, (value) => Effect.sync(() => memo.set(fullKey, value)))
+      })
+    return { root: options.root, plan, node, inputs, remember }
   })
 
 /** Counts a node's shards and finds the ones already committed. */
@@ -94,10 +108,8 @@ export const planShards = (
     }
     const context = yield* nodeContext(plan, node.id, options)
     const shards = yield* operatorFor(node).shardCount(context)
-    const committed: Array<number> = []
-    for (let shard = 0; shard < shards; shard++) {
-      if ((yield* readShardRecord(options.root, node.id, shard)) !== undefined) committed.push(shard)
-    }
+    const recorded = new Set(yield* listShardRecords(options.root, node.id))
+    const committed = Array.from({ length: shards }, (_, shard) => shard).filter((shard) => recorded.has(shard))
     return { nodeId: node.id, shards, committed, nodeCommitted: false }
   })
 

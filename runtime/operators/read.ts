@@ -25,6 +25,9 @@ const GLOB_CHARS = /[*?{[]/
 
 /** Expands the node's URIs and globs into a sorted, de-duplicated file list. */
 const listFiles = (context: NodeContext): Effect.Effect<Array<string>, RunError, Storage> =>
+  context.remember("files", expandUris(context))
+
+const expandUris = (context: NodeContext): Effect.Effect<Array<string>, RunError, Storage> =>
   Effect.gen(function*() {
     const params = yield* decodeParams(ReadParams, context.node)
     const storage = yield* Storage

@@ -20,6 +20,11 @@ export interface NodeContext {
   readonly node: IrNode
   /** Manifests of the node's inputs, in `node.inputs` order; all are committed. */
   readonly inputs: ReadonlyArray<Manifest>
+  /**
+   * Runs `effect` once per node and key within a run and reuses its result, so that
+   * `shardCount` and every shard share one expensive step (a read node's glob).
+   */
+  readonly remember: <A, E, R>(key: string, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 }
 
 export interface ShardContext extends NodeContext {

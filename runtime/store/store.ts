@@ -82,6 +82,20 @@ export const readShardRecord = (
   shard: number
 ): Effect.Effect<ShardRecord | undefined, RunError, Storage> => readJson<ShardRecord>(shardRecordUri(root, nodeId, shard))
 
+/** Shard numbers with a commit record, from one listing of `_shards/`. */
+export const listShardRecords = (root: string, nodeId: string): Effect.Effect<Array<number>, RunError, Storage> =>
+  Effect.gen(function*() {
+    const storage = yield* Storage
+    const prefix = joinUri(artifactUri(root, nodeId), SHARDS_DIR)
+    const objects = yield* storage.list(prefix + "/")
+    const shards: Array<number> = []
+    for (const object of objects) {
+      const match = /\/(\d+)\.json$/.exec(object.uri)
+      if (match !== null) shards.push(Number(match[1]))
+    }
+    return shards.sort((a, b) => a - b)
+  }).pipe(Effect.mapError(storageFailed("listing shard records failed")))
+
 /** Writes one file of a shard (not yet committed) and returns its size and checksum. */
 export const writeArtifactFile = (
   root: string,

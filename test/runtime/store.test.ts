@@ -1,9 +1,9 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Effect, type Layer, Stream } from "effect"
+import { Effect, Layer, Stream } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { makeStorageLayer } from "../../connectors/storage/layer.ts"
-import type { Storage } from "../../connectors/storage/Storage.ts"
+import { countingStorage, makeStorage, makeStorageLayer } from "../../connectors/storage/layer.ts"
+import { Storage } from "../../connectors/storage/Storage.ts"
 import { runPlan } from "../../runtime/executor/run.ts"
 import { commitNode, planShards, runShard } from "../../runtime/executor/shard.ts"
 import type { RunEvent } from "../../runtime/executor/types.ts"
@@ -65,6 +65,18 @@ describe.skipIf(!hasData)("per-shard API", () => {
     expect(manifest.shards.every((shard) => shard.files[0].sha256.length === 64)).toBe(true)
     const rows = await runLocal(Stream.runCollect(readArtifactRows(root, read.id)))
     expect(rows.reduce((total, batch) => total + batch.length, 0)).toBe(50)
+  })
+
+  it("globs a read node once per run", async () => {
+    const counting = countingStorage(makeStorage())
+    const fresh = tempRoot("store-count")
+    try {
+      await Effect.runPromise(Effect.provide(runPlan({ nodes: [read] }, { root: fresh }), Layer.succeed(Storage, counting)))
+      expect(counting.counts.requests.glob).toBe(1)
+      expect(counting.counts.requests.list).toBe(1)
+    } finally {
+      fs.rmSync(fresh, { recursive: true, force: true })
+    }
   })
 
   it("removes an artifact manifest first", async () => {
