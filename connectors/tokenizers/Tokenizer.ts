@@ -37,7 +37,7 @@ export interface Tokenizer {
   readonly name: TokenizerName
   /** End-of-document id, appended after each document when the operator's `appendEos` is set. */
   readonly eosId: number
-  /** Number of ids, special tokens included: every id is in `[0, vocabSize)`. */
+  /** One more than the largest id. Some ids below it are unassigned (cl100k_base: 100256, 100261 to 100275). */
   readonly vocabSize: number
   /** Special token strings to ids. */
   readonly specialTokens: Readonly<Record<string, number>>
@@ -76,6 +76,9 @@ const loadCl100kFile = (): EncodingFile => {
   return cl100kFile
 }
 
+// cl100k_base has byte-pair ranks 0 to 100255; id 100256 is unassigned, and its
+// special tokens use 100257 to 100260 and 100276.
+const CL100K_RANK_COUNT = 100256
 const CL100K_VOCAB_SIZE = 100277
 
 // ignoreBOM keeps a leading U+FEFF, which the default decoder would silently drop.
@@ -90,6 +93,7 @@ const makeTokenizer = (
   const { Tiktoken } = require("tiktoken/lite") as { Tiktoken: WasmTiktokenConstructor }
   const core = new Tiktoken(loadCl100kFile().bpe_ranks, specialTokens, pattern)
   const eosId = specialTokens["<|endoftext|>"]
+  const specialIds = new Set(Object.values(specialTokens))
   const encode = (text: string): Uint32Array => core.encode_ordinary(text)
   const encodeWithEos = (text: string): Uint32Array => {
     const ids = core.encode_ordinary(text)
@@ -100,12 +104,14 @@ const makeTokenizer = (
   }
   const decode = (ids: ArrayLike<number>): string => {
     const array = ids instanceof Uint32Array ? ids : Uint32Array.from(ids)
+    // The WASM core aborts ("unreachable") on an unassigned id, so ids are checked first.
     for (let i = 0; i < array.length; i++) {
-      if (array[i] >= vocabSize) {
+      const id = array[i]
+      if (id >= CL100K_RANK_COUNT && !specialIds.has(id)) {
         throw new TokenizerError({
           reason: "InvalidTokenId",
           tokenizer: name,
-          description: `token id ${array[i]} at position ${i} is outside the vocabulary [0, ${vocabSize}); check that the ids were produced by ${name}`
+          description: `token id ${id} at position ${i} is not in the vocabulary (ranks 0 to ${CL100K_RANK_COUNT - 1} and special ids ${[...specialIds].sort((a, b) => a - b).join(", ")}); check that the ids were produced by ${name}`
         })
       }
     }

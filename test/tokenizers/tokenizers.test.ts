@@ -69,6 +69,10 @@ describe("cl100k_base", () => {
   it("rejects ids outside the vocabulary", () => {
     expect(() => tokenizer.decode([15339, 100277])).toThrow(TokenizerError)
     expect(() => tokenizer.decode([15339, 100277])).toThrow(/100277 at position 1/)
+    expect(() => tokenizer.decode([100265])).toThrow(/100265 at position 0 is not in the vocabulary/)
+    expect(() => tokenizer.decode([100256])).toThrow(TokenizerError)
+    expect(tokenizer.decode([100276])).toBe("<|endofprompt|>")
+    expect(tokenizer.decode([100255]).length).toBeGreaterThan(0)
   })
 })
 
