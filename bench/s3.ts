@@ -3,7 +3,7 @@
  * s3rver on loopback, plus the bytes fetched for a one-column Parquet projection.
  *
  * Run: `npx node bench/s3.ts [--rounds N] [--mib SIZE]`. Prints a Markdown table.
- * Each case runs once to warm up, then `rounds` times; the table shows the median.
+ * Each case runs a warm-up round, then `rounds` rounds; the table shows the median round.
  * s3rver runs in its own process and stores objects on the local disk.
  */
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3"
@@ -49,34 +49,53 @@ const median = (samples: ReadonlyArray<number>): number => {
   return sorted[Math.floor(sorted.length / 2)]
 }
 
+/** One operation of a case: `round` is -1 for the warm-up, `item` counts within a round. */
+type Operation = (round: number, item: number) => Promise<void>
+
+interface PairTimes {
+  readonly firstMedian: number
+  readonly secondMedian: number
+  readonly firstMin: number
+  readonly secondMin: number
+}
+
 /**
- * Runs each task once to warm up, then `rounds` times, alternating which runs first so
- * that neither side always meets the server's disk cache in the same state. Returns
- * the median seconds of each.
+ * Runs a warm-up round, then `rounds` rounds of `items` operations per side. The two
+ * sides alternate item by item, and which goes first flips each item, so a change in
+ * machine load during a round hits both sides alike. Returns the median and the
+ * fastest round time of each side, in seconds.
  */
-const measurePair = async (
-  first: (round: number) => Promise<void>,
-  second: (round: number) => Promise<void>
-): Promise<[number, number]> => {
-  await first(-1)
-  await second(-1)
-  const timed = async (task: (round: number) => Promise<void>, round: number) => {
+const measurePair = async (items: number, first: Operation, second: Operation): Promise<PairTimes> => {
+  const timed = async (operation: Operation, round: number, item: number) => {
     const started = process.hrtime.bigint()
-    await task(round)
+    await operation(round, item)
     return Number(process.hrtime.bigint() - started) / 1e9
   }
   const firstSamples: Array<number> = []
   const secondSamples: Array<number> = []
-  for (let round = 0; round < rounds; round++) {
-    if (round % 2 === 0) {
-      firstSamples.push(await timed(first, round))
-      secondSamples.push(await timed(second, round))
-    } else {
-      secondSamples.push(await timed(second, round))
-      firstSamples.push(await timed(first, round))
+  for (let round = -1; round < rounds; round++) {
+    let firstTotal = 0
+    let secondTotal = 0
+    for (let item = 0; item < items; item++) {
+      if ((round + item) % 2 === 0) {
+        firstTotal += await timed(first, round, item)
+        secondTotal += await timed(second, round, item)
+      } else {
+        secondTotal += await timed(second, round, item)
+        firstTotal += await timed(first, round, item)
+      }
+    }
+    if (round >= 0) {
+      firstSamples.push(firstTotal)
+      secondSamples.push(secondTotal)
     }
   }
-  return [median(firstSamples), median(secondSamples)]
+  return {
+    firstMedian: median(firstSamples),
+    secondMedian: median(secondSamples),
+    firstMin: Math.min(...firstSamples),
+    secondMin: Math.min(...secondSamples)
+  }
 }
 
 // Objects live in memory (tmpfs) when /dev/shm exists, so disk latency does not drown the client-side cost.
@@ -99,35 +118,32 @@ try {
   const rangeSize = 64 * 1024
   const rangeCount = 256
 
-  const rows: Array<{ name: string; bytes: number; ours: number; sdk: number }> = []
-  const compare = async (name: string, bytes: number, ours: (round: number) => Promise<void>, sdk: (round: number) => Promise<void>) => {
-    const [oursSeconds, sdkSeconds] = await measurePair(ours, sdk)
-    rows.push({ name, bytes, ours: oursSeconds, sdk: sdkSeconds })
+  const rows: Array<{ name: string; bytes: number; times: PairTimes }> = []
+  const compare = async (name: string, bytes: number, items: number, ours: Operation, sdk: Operation) => {
+    rows.push({ name, bytes, times: await measurePair(items, ours, sdk) })
   }
 
   await compare(
     `write ${smallCount} x 1 MiB (single PUT)`,
     smallCount * smallSize,
-    async (round) => {
-      for (let i = 0; i < smallCount; i++) await run(storage.write(`s3://bench/ours/small-${round}-${i}`, small))
-    },
-    async (round) => {
-      for (let i = 0; i < smallCount; i++) {
-        await client.send(new PutObjectCommand({ Bucket: "bench", Key: `sdk/small-${round}-${i}`, Body: small }))
-      }
+    smallCount,
+    (round, i) => run(storage.write(`s3://bench/ours/small-${round}-${i}`, small)),
+    async (round, i) => {
+      await client.send(new PutObjectCommand({ Bucket: "bench", Key: `sdk/small-${round}-${i}`, Body: small }))
     }
   )
 
+  // Three large objects per round, so the two sides alternate within a round here too.
+  const largeItems = 3
   await compare(
-    `write 1 x ${totalMiB} MiB (multipart, 8 MiB parts)`,
-    large.byteLength,
-    async (round) => {
-      await run(storage.write(`s3://bench/ours/large-${round}`, large))
-    },
-    async (round) => {
+    `write ${largeItems} x ${totalMiB} MiB (multipart, 8 MiB parts)`,
+    largeItems * large.byteLength,
+    largeItems,
+    (round, i) => run(storage.write(`s3://bench/ours/large-${round}-${i}`, large)),
+    async (round, i) => {
       await new Upload({
         client,
-        params: { Bucket: "bench", Key: `sdk/large-${round}`, Body: large },
+        params: { Bucket: "bench", Key: `sdk/large-${round}-${i}`, Body: large },
         partSize: 8 * MiB,
         queueSize: 4
       }).done()
@@ -137,46 +153,43 @@ try {
   await compare(
     `read ${smallCount} x 1 MiB`,
     smallCount * smallSize,
-    async () => {
-      for (let i = 0; i < smallCount; i++) await run(storage.read(`s3://bench/ours/small-0-${i}`))
+    smallCount,
+    async (_, i) => {
+      await run(storage.read(`s3://bench/ours/small-0-${i}`))
     },
-    async () => {
-      for (let i = 0; i < smallCount; i++) {
-        const output = await client.send(new GetObjectCommand({ Bucket: "bench", Key: `sdk/small-0-${i}` }))
-        await output.Body!.transformToByteArray()
-      }
-    }
-  )
-
-  await compare(
-    `read 1 x ${totalMiB} MiB`,
-    large.byteLength,
-    async () => {
-      await run(storage.read("s3://bench/ours/large-0"))
-    },
-    async () => {
-      const output = await client.send(new GetObjectCommand({ Bucket: "bench", Key: "sdk/large-0" }))
+    async (_, i) => {
+      const output = await client.send(new GetObjectCommand({ Bucket: "bench", Key: `sdk/small-0-${i}` }))
       await output.Body!.transformToByteArray()
     }
   )
 
   await compare(
+    `read ${largeItems} x ${totalMiB} MiB`,
+    largeItems * large.byteLength,
+    largeItems,
+    async (_, i) => {
+      await run(storage.read(`s3://bench/ours/large-0-${i}`))
+    },
+    async (_, i) => {
+      const output = await client.send(new GetObjectCommand({ Bucket: "bench", Key: `sdk/large-0-${i}` }))
+      await output.Body!.transformToByteArray()
+    }
+  )
+
+  const rangeStart = (i: number) => (i * 7919 * rangeSize) % (large.byteLength - rangeSize)
+  await compare(
     `read ${rangeCount} x 64 KiB ranges`,
     rangeCount * rangeSize,
-    async () => {
-      for (let i = 0; i < rangeCount; i++) {
-        const start = (i * 7919 * rangeSize) % (large.byteLength - rangeSize)
-        await run(storage.readRange("s3://bench/ours/large-0", start, start + rangeSize))
-      }
+    rangeCount,
+    async (_, i) => {
+      await run(storage.readRange("s3://bench/ours/large-0-0", rangeStart(i), rangeStart(i) + rangeSize))
     },
-    async () => {
-      for (let i = 0; i < rangeCount; i++) {
-        const start = (i * 7919 * rangeSize) % (large.byteLength - rangeSize)
-        const output = await client.send(
-          new GetObjectCommand({ Bucket: "bench", Key: "sdk/large-0", Range: `bytes=${start}-${start + rangeSize - 1}` })
-        )
-        await output.Body!.transformToByteArray()
-      }
+    async (_, i) => {
+      const start = rangeStart(i)
+      const output = await client.send(
+        new GetObjectCommand({ Bucket: "bench", Key: "sdk/large-0-0", Range: `bytes=${start}-${start + rangeSize - 1}` })
+      )
+      await output.Body!.transformToByteArray()
     }
   )
 
@@ -215,10 +228,14 @@ try {
   console.log(`Command: npx node bench/s3.ts --rounds ${rounds} --mib ${totalMiB}`)
   console.log(`s3rver directory: ${parentDirectory ?? os.tmpdir()}; load average at the end: ${os.loadavg().map((load) => load.toFixed(1)).join(" ")}`)
   console.log("")
-  console.log("| case | Storage MiB/s | plain SDK MiB/s | Storage time / SDK time |")
-  console.log("|---|---:|---:|---:|")
-  for (const row of rows) {
-    console.log(`| ${row.name} | ${mibPerSecond(row.bytes, row.ours)} | ${mibPerSecond(row.bytes, row.sdk)} | ${(row.ours / row.sdk).toFixed(3)} |`)
+  console.log("| case | Storage MiB/s (median) | plain SDK MiB/s (median) | time ratio, medians | time ratio, fastest rounds |")
+  console.log("|---|---:|---:|---:|---:|")
+  for (const { name, bytes, times } of rows) {
+    const medianRatio = (times.firstMedian / times.secondMedian).toFixed(3)
+    const minRatio = (times.firstMin / times.secondMin).toFixed(3)
+    console.log(
+      `| ${name} | ${mibPerSecond(bytes, times.firstMedian)} | ${mibPerSecond(bytes, times.secondMedian)} | ${medianRatio} | ${minRatio} |`
+    )
   }
   console.log("")
   console.log(`Projection: ${ROWS} rows x 3 columns, file ${parquet.byteLength} bytes; read column "score" (${projected.length} rows)`)
