@@ -1,6 +1,6 @@
 /**
- * Where shards run. The executor decides which nodes are ready and commits them; a
- * backend only runs a node's pending shards. Operators are the same on every backend
+ * Backends run shards. The executor decides which nodes are ready and commits them,
+ * and a backend only runs a node's pending shards. Operators are the same on every backend
  * because a backend runs shards through `runShard` (in-process for `local`, or as
  * `mixwright task <plan.json> <node-id> <shard>` on another machine).
  */

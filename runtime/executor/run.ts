@@ -63,7 +63,7 @@ export const validatePlan = (plan: ExecutablePlan): Effect.Effect<void, RunError
     }
   })
 
-/** Least time between two row-driven `node-progress` events of one node. */
+/** Minimum time between two row-driven `node-progress` events of one node. */
 const PROGRESS_INTERVAL_MS = 1000
 
 const defaultRunId = (): string => `${new Date().toISOString().replace(/[-:]/g, "").replace(/\..*$/, "")}-${randomBytes(3).toString("hex")}`

@@ -3,8 +3,8 @@
  * the component's token target, shuffles and packs (see `runtime/ops/mix/mix.ts`).
  * One shard; rows are `{ tokens: Uint32Array }`, one per packed sequence.
  *
- * NOTE: every component's token arrays are held in memory while the mix is planned
- * (about 4 bytes per input token); mixes larger than memory need a two-pass reader.
+ * NOTE: every component's token arrays stay in memory while the mix is planned, about
+ * 4 bytes per input token. Mixes larger than memory need a two-pass reader.
  */
 import { Effect, Stream } from "effect"
 import type { JsonValue } from "../../compiler/ir.ts"

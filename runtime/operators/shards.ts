@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import { RunError } from "../executor/errors.ts"
 import type { NodeContext } from "./types.ts"
 
-/** One output shard per shard of the single input (row-wise operators). */
+/** Returns one output shard per shard of the single input (row-wise operators). */
 export const inputShardCount = (context: NodeContext): Effect.Effect<number, RunError> => {
   const input = context.inputs[0]
   if (input === undefined || context.inputs.length !== 1) {
@@ -16,5 +16,5 @@ export const inputShardCount = (context: NodeContext): Effect.Effect<number, Run
   return Effect.succeed(input.shards.length)
 }
 
-/** A single shard (operators that need every input row at once: dedup, mix). */
+/** Returns a single shard, for operators that need every input row at once (dedup, mix). */
 export const singleShard = (): Effect.Effect<number> => Effect.succeed(1)

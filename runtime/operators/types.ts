@@ -33,7 +33,7 @@ export interface ShardContext extends NodeContext {
   readonly stats: ShardStats
   /** Operator results stored in the shard record's `extra`. */
   readonly extra: { [key: string]: JsonValue }
-  /** Writes the rows as this shard's Parquet part file; call at most once. */
+  /** Writes the rows as this shard's Parquet part file; a second call fails with `OperatorFailed`. */
   readonly writeRows: (rows: Stream.Stream<Batch, RunError, Storage>) => Effect.Effect<void, RunError, Storage>
   /** Writes one file of this shard under the artifact folder. */
   readonly writeFile: (path: string, bytes: Uint8Array, counts?: { rows?: number; tokens?: number }) => Effect.Effect<void, RunError, Storage>

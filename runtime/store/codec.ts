@@ -6,7 +6,7 @@
  * schema is inferred from a shard's first batch and recorded in the shard record, so
  * the reader can turn JSON text back into values. A later value of another type fails
  * the shard with the column named. A column that is null throughout the first batch
- * is typed `json`, which holds any later value.
+ * is typed `json`, which accepts any later value.
  */
 import { makeParquetWriter, type ParquetColumnSpec, type ParquetRowWriter } from "../../connectors/formats/parquet-write.ts"
 import { type AsyncBuffer, readParquetBatches } from "../../connectors/formats/parquet-read.ts"
