@@ -46,8 +46,12 @@ export interface S3Storage extends StorageService {
    * guarantee that only one writer succeeds. `"unknown"` until the first probe.
    */
   readonly conditionalWrites: ConditionalWrites | "unknown"
-  /** Probes (once per bucket) whether the store honours conditional PUTs. */
-  readonly detectConditionalWrites: (bucket: string) => Effect.Effect<ConditionalWrites, StorageError>
+  /**
+   * Probes (once per bucket) whether the store honours conditional PUTs. The probe
+   * object goes next to `nearKey` (default: the bucket root), so credentials limited
+   * to a prefix can run it.
+   */
+  readonly detectConditionalWrites: (bucket: string, nearKey?: string) => Effect.Effect<ConditionalWrites, StorageError>
   /** The SDK client, for callers that need an operation this interface lacks. */
   readonly client: S3Client
   /** Retries made so far by this client. */
@@ -101,7 +105,10 @@ const collectBody = async (body: AsyncIterable<Uint8Array> | undefined): Promise
   return concat(chunks, total)
 }
 
-const PROBE_PREFIX = ".mixwright-probe/conditional-write-"
+/** Name prefix of the temporary objects the conditional-write probe creates; listings skip them. */
+const PROBE_PREFIX = ".mixwright-probe-"
+
+const isProbeKey = (key: string): boolean => key.slice(key.lastIndexOf("/") + 1).startsWith(PROBE_PREFIX)
 
 /** Creates the S3 storage service. The client is built once and shared by all calls. */
 export const makeS3Storage = (options: S3StorageOptions = {}): S3Storage => {
@@ -162,7 +169,7 @@ export const makeS3Storage = (options: S3StorageOptions = {}): S3Storage => {
           { abortSignal }
         )
         for (const item of page.Contents ?? []) {
-          if (item.Key === undefined) continue
+          if (item.Key === undefined || isProbeKey(item.Key)) continue
           out.push({ uri: toUri(bucket, item.Key), size: Number(item.Size ?? 0) })
         }
         token = page.IsTruncated ? page.NextContinuationToken : undefined
@@ -439,14 +446,15 @@ export const makeS3Storage = (options: S3StorageOptions = {}): S3Storage => {
       yield* upload(uri, location, body)
     })
 
-  const detectConditionalWrites = (bucket: string): Effect.Effect<ConditionalWrites, StorageError> =>
+  const detectConditionalWrites = (bucket: string, nearKey = ""): Effect.Effect<ConditionalWrites, StorageError> =>
     Effect.gen(function*() {
       if (configuredConditional !== "auto") return configuredConditional
       const known = conditionalByBucket.get(bucket)
       if (known !== undefined) return known
       // Two conditional PUTs of the same new key: a store that honours If-None-Match
       // rejects the second with 412, one that ignores it overwrites.
-      const key = `${PROBE_PREFIX}${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`
+      const directory = nearKey.slice(0, nearKey.lastIndexOf("/") + 1)
+      const key = `${directory}${PROBE_PREFIX}${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`
       const location = { bucket, key }
       const uri = toUri(bucket, key)
       const marker = new TextEncoder().encode("mixwright conditional write probe\n")
@@ -481,7 +489,7 @@ export const makeS3Storage = (options: S3StorageOptions = {}): S3Storage => {
   const writeIfAbsent = (uri: string, body: Uint8Array) =>
     Effect.gen(function*() {
       const location = yield* locate("writeIfAbsent", uri)
-      const mode = yield* detectConditionalWrites(location.bucket)
+      const mode = yield* detectConditionalWrites(location.bucket, location.key)
       if (mode === "emulated") {
         // NOTE: not atomic. Two writers can both see no object and both PUT.
         const existing = yield* stat(uri)

@@ -32,7 +32,30 @@ describe("S3 conditional writes", () => {
     expect(await Effect.runPromise(storage.detectConditionalWrites("cond"))).toBe("supported")
     expect(storage.conditionalWrites).toBe("supported")
     expect(proxy.stats.preconditionFailed).toBeGreaterThanOrEqual(1)
-    expect(await Effect.runPromise(storage.list("s3://cond/.mixwright-probe"))).toEqual([])
+    expect(await Effect.runPromise(storage.list("s3://cond"))).toEqual([])
+  })
+
+  it("probes next to the target key", async () => {
+    const seen: Array<string> = []
+    const watching = await startFaultyProxy({
+      target: s3.endpoint,
+      enforceIfNoneMatch: true,
+      faults: {
+        match: ({ method, url }) => {
+          if (method === "PUT") seen.push(decodeURIComponent(url))
+          return false
+        }
+      }
+    })
+    try {
+      const storage = makeS3Storage({ ...s3.options, endpoint: watching.endpoint })
+      expect(await Effect.runPromise(storage.writeIfAbsent("s3://cond/team/runs/b/_manifest.json", text("x")))).toBe(true)
+      const probes = seen.filter((url) => url.includes(".mixwright-probe-"))
+      expect(probes.length).toBe(2)
+      for (const url of probes) expect(url.startsWith("/cond/team/runs/b/.mixwright-probe-")).toBe(true)
+    } finally {
+      await watching.stop()
+    }
   })
 
   it("writeIfAbsent maps 412 to false", async () => {
