@@ -2,7 +2,7 @@
  * The `mixwright` command line.
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Console, Effect, Option } from "effect"
+import { Console, Effect, Logger, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { renderDiff, renderPlan } from "../compiler/render.ts"
 import { diffPlans } from "../compiler/plan.ts"
@@ -99,4 +99,7 @@ const root = Command.make("mixwright").pipe(
   Command.withSubcommands([plan, emit, ...runCommands, ...storeCommands])
 )
 
-root.pipe(Command.run({ version: "0.1.0" }), Effect.provide(NodeServices.layer), NodeRuntime.runMain)
+// Logs go to stderr as logfmt lines, so stdout carries only command output (`--json`).
+const stderrLogger = Logger.layer([Logger.withConsoleError(Logger.formatLogFmt)])
+
+root.pipe(Command.run({ version: "0.1.0" }), Effect.provide(stderrLogger), Effect.provide(NodeServices.layer), NodeRuntime.runMain)

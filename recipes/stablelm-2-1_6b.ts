@@ -8,7 +8,9 @@
  * optimizer and schedule.
  *
  * The `sample` profile points every Table 1 row at a small real sample shipped in
- * `samples/` and scales the mix to a budget that keeps every row's share.
+ * `samples/` and scales the mix to a budget that keeps every row's share. Set
+ * `MIXWRIGHT_SAMPLES` to read the same files from another place, such as a copy of
+ * `samples/` on S3: `MIXWRIGHT_SAMPLES=s3://bucket/samples`.
  */
 import { readFileSync } from "node:fs"
 import { defineRecipe, type SourceInput } from "../compiler/recipe/define.ts"
@@ -137,12 +139,15 @@ const SAMPLES: ReadonlyArray<SampleEntry> = JSON.parse(
   readFileSync(new URL("../samples/index.json", import.meta.url), "utf8")
 ) as ReadonlyArray<SampleEntry>
 
+/** Where the `samples/` folder is: this checkout's copy unless MIXWRIGHT_SAMPLES names another. */
+const SAMPLES_ROOT = (process.env.MIXWRIGHT_SAMPLES ?? "../samples").replace(/\/+$/, "")
+
 const samplesOf = (row: string): ReadonlyArray<SampleEntry> => SAMPLES.filter((entry) => entry.row === row)
 
 const sampleOverride = (row: string) => {
   const entries = samplesOf(row)
   return {
-    uri: entries.map((entry) => `../${entry.uri}`),
+    uri: entries.map((entry) => `${SAMPLES_ROOT}/${entry.uri.replace(/^samples\//, "")}`),
     format: entries[0]!.format,
     fields: entries[0]!.fields,
     // cl100k_base counts of the sample files; the filters and dedup shrink them a little.
