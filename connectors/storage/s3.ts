@@ -321,7 +321,6 @@ export const makeS3Storage = (options: S3StorageOptions = {}): S3Storage => {
                 }),
                 { abortSignal: controller.signal }
               ).catch((error: unknown) => {
-                // NOTE: s3rver 3.7 ignores If-Match, so the tests never reach this branch.
                 if (offset > 0 && reasonForSdkError(error) === "AlreadyExists") {
                   throw new StorageError({
                     reason: "Unavailable",

@@ -97,6 +97,41 @@ describe("S3 storage with faults", () => {
     expect(Buffer.compare(await collect(resumed.readStream(`${root}/resume.bin`)), bytes)).toBe(0)
   }, 20_000)
 
+  it("fails a resumed stream whose object was replaced", async () => {
+    const uri = `${root}/replaced.bin`
+    await run(clean.write(uri, patternBytes(3 * MiB, 1)))
+    const checking = await startFaultyProxy({ target: s3.endpoint, enforceIfMatch: true })
+    try {
+      let gets = 0
+      checking.setFaults({ truncate: 1, match: ({ method }) => method === "GET" && ++gets === 1 })
+      const storage = throughProxy({ endpoint: checking.endpoint })
+      let replaced = false
+      // The first chunk arrives before the cut; replacing the object then makes the resume's If-Match fail.
+      const consume = storage.readStream(uri).pipe(
+        Stream.mapEffect((chunk) =>
+          replaced
+            ? Effect.succeed(chunk)
+            : clean.write(uri, patternBytes(3 * MiB, 2)).pipe(
+              Effect.tap(() =>
+                Effect.sync(() => {
+                  replaced = true
+                })
+              ),
+              Effect.as(chunk)
+            )
+        ),
+        Stream.runDrain
+      )
+      const error = await fail(consume)
+      expect(error.reason).toBe("Unavailable")
+      expect(error.message).toContain("the object was replaced after")
+      expect(checking.stats.truncated).toBe(1)
+      expect(checking.stats.preconditionFailed).toBe(1)
+    } finally {
+      await checking.stop()
+    }
+  })
+
   it("fails throttled calls after the retry budget", async () => {
     const storage = throughProxy({ maxAttempts: 4 })
     proxy.setFaults({ slowDown: 1 })

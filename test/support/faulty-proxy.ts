@@ -54,7 +54,7 @@ export interface FaultStats {
   delayed: number
   truncated: number
   droppedResponses: number
-  /** Conditional PUTs the proxy rejected with 412 under `enforceIfNoneMatch`. */
+  /** Requests the proxy rejected with 412 under `enforceIfNoneMatch` or `enforceIfMatch`. */
   preconditionFailed: number
 }
 
@@ -66,6 +66,8 @@ export interface ProxyOptions {
   readonly seed?: number
   /** Enforces `If-None-Match: *` on PUT in the proxy; see the file comment. */
   readonly enforceIfNoneMatch?: boolean
+  /** Answers a GET whose `If-Match` differs from the object's current ETag with 412, as S3 does; s3rver 3.7 ignores the header. */
+  readonly enforceIfMatch?: boolean
 }
 
 export interface FaultyProxy {
@@ -199,15 +201,18 @@ export const startFaultyProxy = async (options: ProxyOptions): Promise<FaultyPro
   /** Tail of the promise chain for each key, so conditional PUTs to one key run one at a time. */
   const keyLocks = new Map<string, Promise<void>>()
 
-  const objectExists = (path: string): Promise<boolean> =>
+  /** Sends an unsigned HEAD for `path` and returns the object's ETag, or `undefined` when it does not exist. */
+  const headEtag = (path: string): Promise<string | undefined> =>
     new Promise((resolve, reject) => {
       const head = http.request({ host: target.hostname, port: target.port, method: "HEAD", path, agent }, (reply) => {
         reply.resume()
-        resolve(reply.statusCode === 200)
+        resolve(reply.statusCode === 200 ? String(reply.headers.etag ?? "") : undefined)
       })
       head.on("error", reject)
       head.end()
     })
+
+  const objectExists = async (path: string): Promise<boolean> => (await headEtag(path)) !== undefined
 
   const conditionalPut = async (request: http.IncomingMessage, body: Buffer, response: http.ServerResponse) => {
     const path = (request.url ?? "/").split("?")[0]
@@ -241,9 +246,19 @@ export const startFaultyProxy = async (options: ProxyOptions): Promise<FaultyPro
   const server = http.createServer((request, response) => {
     const chunks: Array<Buffer> = []
     request.on("data", (chunk: Buffer) => chunks.push(chunk))
-    request.on("end", () => {
+    request.on("end", async () => {
       stats.requests++
       const body = Buffer.concat(chunks)
+      const ifMatch = request.headers["if-match"]
+      if (options.enforceIfMatch === true && request.method === "GET" && typeof ifMatch === "string") {
+        const etag = await headEtag((request.url ?? "/").split("?")[0]).catch(() => undefined)
+        if (etag !== ifMatch) {
+          stats.preconditionFailed++
+          response.writeHead(412, { "content-type": "application/xml" })
+          response.end(s3ErrorBody("PreconditionFailed", "At least one of the pre-conditions you specified did not hold"))
+          return
+        }
+      }
       const fault = choose(request.method ?? "GET", request.url ?? "/")
       const isConditionalPut = options.enforceIfNoneMatch === true && request.method === "PUT" &&
         request.headers["if-none-match"] === "*" && !(request.url ?? "").includes("uploadId=")
