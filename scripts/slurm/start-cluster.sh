@@ -12,6 +12,7 @@
 #   MIXWRIGHT_SLURM_WAIT_S     seconds to wait for an idle node (default 60)
 #   MIXWRIGHT_SLURM_MEM_MARGIN_MB  memory kept back from Slurm (default: 5%, at least 512)
 #   MIXWRIGHT_SLURM_FORCE=1    replace a slurm.conf that this script did not write
+#   MIXWRIGHT_SLURM_OVERSUBSCRIBE  jobs each core runs at once (default 4)
 set -euo pipefail
 
 readonly CONF_DIR=/etc/slurm
@@ -80,7 +81,11 @@ margin_mb="${MIXWRIGHT_SLURM_MEM_MARGIN_MB:-$(( mem_total_mb / 20 > 512 ? mem_to
 real_mem_mb=$(( mem_total_mb - margin_mb ))
 # Jobs that do not pass --mem get this much per CPU, so a job without --mem does not
 # reserve the whole node (the default under CR_Core_Memory).
-def_mem_per_cpu=$(( real_mem_mb / cpus / 2 ))
+def_mem_per_cpu=1024
+# Each core runs up to this many jobs at once. Test tasks mostly wait on files and
+# sleeps, and several test files submit at the same time, so strict one-job-per-core
+# scheduling would queue them behind each other on a small machine.
+oversubscribe="${MIXWRIGHT_SLURM_OVERSUBSCRIBE:-4}"
 # Socket, core and thread counts come from slurmd's own probe when it reports the
 # same CPU count as nproc. Without them slurmd assumes one core per socket and logs
 # that it reconfigured the node.
@@ -138,7 +143,7 @@ KillWait=5
 MpiDefault=none
 
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus$topology RealMemory=$real_mem_mb State=UNKNOWN
-PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
+PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:$oversubscribe
 CONF
 mv "$CONF.tmp" "$CONF"
 

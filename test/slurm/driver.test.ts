@@ -16,6 +16,10 @@ if (unavailable !== undefined) console.warn(`test/slurm: skipping the cluster te
 
 const POLL = "300 millis"
 
+// Other test files may share the cluster's few cores at the same time, so jobs can
+// queue for a while before they start.
+const CLUSTER_TEST_TIMEOUT_MS = 180_000
+
 const node = (name: string, shards: number, dependsOn: ReadonlyArray<string> = []): SlurmNode => ({
   id: name,
   name,
@@ -35,7 +39,7 @@ const run = (workspace: Workspace, nodes: ReadonlyArray<SlurmNode>, extra: { ret
   }).pipe(Effect.provide(StorageLive))
 
 /** Polls `check` every 100 ms until it returns true or `timeoutMs` passes. */
-const waitFor = async (what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> => {
+const waitFor = async (what: string, check: () => boolean, timeoutMs = 120_000): Promise<void> => {
   const deadline = Date.now() + timeoutMs
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
@@ -66,7 +70,7 @@ describe.skipIf(unavailable !== undefined)("slurm driver on a real cluster", () 
     expect(script).toContain("#SBATCH --array=0-1")
     const jobA = summary.nodes[0].jobIds[0]
     expect(readFileSync(join(workspace.dir, "slurm", "logs", "a", `${jobA}_2.log`), "utf8")).toContain("shard 2 exited with status 0")
-  })
+  }, CLUSTER_TEST_TIMEOUT_MS)
 
   it("retries a cancelled array task and its dependent still runs", async () => {
     const workspace = makeWorkspace()
@@ -91,7 +95,7 @@ describe.skipIf(unavailable !== undefined)("slurm driver on a real cluster", () 
     expect(workspace.output("a", 1)).toBe("a shard 1 of 2\n")
     expect(workspace.output("b", 0)).toBe("b shard 0 of 2\n")
     expect(workspace.time("b", 0, "start")).toBeGreaterThanOrEqual(workspace.time("a", 1, "end"))
-  })
+  }, CLUSTER_TEST_TIMEOUT_MS)
 
   it("resubmits only the failed shards", async () => {
     const workspace = makeWorkspace()
@@ -118,7 +122,7 @@ describe.skipIf(unavailable !== undefined)("slurm driver on a real cluster", () 
     }
     for (const shard of [0, 1, 2]) expect(workspace.output("a", shard)).toBe(`a shard ${shard} of 3\n`)
     expect(workspace.runs("a", 1)).toHaveLength(1)
-  })
+  }, CLUSTER_TEST_TIMEOUT_MS)
 
   it("splits nodes larger than MaxArraySize", async () => {
     const workspace = makeWorkspace()
@@ -146,7 +150,7 @@ describe.skipIf(unavailable !== undefined)("slurm driver on a real cluster", () 
     expect(workspace.runs("big", 3)).toHaveLength(2)
     const lastEndOfBig = Math.max(...[0, 1, 2, 3, 4].map((shard) => workspace.time("big", shard, "end")))
     expect(workspace.time("after", 0, "start")).toBeGreaterThanOrEqual(lastEndOfBig)
-  })
+  }, CLUSTER_TEST_TIMEOUT_MS)
 
   it("names node, shard and log when a task keeps failing", async () => {
     const workspace = makeWorkspace()
@@ -168,7 +172,7 @@ describe.skipIf(unavailable !== undefined)("slurm driver on a real cluster", () 
     const state = JSON.parse(readFileSync(join(workspace.dir, "slurm", "state.json"), "utf8"))
     const afterJob = state.nodes.after.jobs[0].jobId
     await waitFor("the dependent job to be cancelled", () => taskState(afterJob, 0) === "CANCELLED", 10_000)
-  })
+  }, CLUSTER_TEST_TIMEOUT_MS)
 
   it("re-attaches after a restart without resubmitting", async () => {
     const workspace = makeWorkspace()
@@ -199,7 +203,7 @@ describe.skipIf(unavailable !== undefined)("slurm driver on a real cluster", () 
       expect(workspace.runs("b", shard)).toHaveLength(1)
       expect(workspace.output("b", shard)).toBe(`b shard ${shard} of 2\n`)
     }
-  })
+  }, CLUSTER_TEST_TIMEOUT_MS)
 
   it("holds dependents until the parent is committed", async () => {
     const workspace = makeWorkspace()
@@ -228,7 +232,7 @@ describe.skipIf(unavailable !== undefined)("slurm driver on a real cluster", () 
     expect(events.some((event) => event._tag === "JobReleased" && event.nodeId === "b")).toBe(true)
     expect(committedAt).toBeGreaterThan(0)
     expect(workspace.time("b", 0, "start")).toBeGreaterThanOrEqual(committedAt)
-  })
+  }, CLUSTER_TEST_TIMEOUT_MS)
 
   it("cancels its jobs when interrupted", async () => {
     const workspace = makeWorkspace()
@@ -245,5 +249,5 @@ describe.skipIf(unavailable !== undefined)("slurm driver on a real cluster", () 
     expect(submitted).toHaveLength(2)
     await waitFor("both jobs to be cancelled", () => submitted.every((jobId) => taskState(jobId, 0) === "CANCELLED"), 10_000)
     expect(existsSync(join(workspace.dir, "artifacts", "a", "0.txt"))).toBe(false)
-  })
+  }, CLUSTER_TEST_TIMEOUT_MS)
 })
