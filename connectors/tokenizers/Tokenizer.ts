@@ -41,7 +41,11 @@ export interface Tokenizer {
   readonly vocabSize: number
   /** Special token strings to ids. */
   readonly specialTokens: Readonly<Record<string, number>>
-  /** Encodes text as ordinary text: `<|endoftext|>` in the input becomes the ids of its characters. */
+  /**
+   * Encodes text as ordinary text: `<|endoftext|>` in the input becomes the ids of its
+   * characters. Runs of 1,000 or more letters, punctuation marks or spaces are encoded
+   * in segments (see `encodeLongRuns`).
+   */
   readonly encode: (text: string) => Uint32Array
   /**
    * Encodes text and writes `eosId` after the last token, in one allocation.
@@ -94,9 +98,10 @@ const makeTokenizer = (
   const core = new Tiktoken(loadCl100kFile().bpe_ranks, specialTokens, pattern)
   const eosId = specialTokens["<|endoftext|>"]
   const specialIds = new Set(Object.values(specialTokens))
-  const encode = (text: string): Uint32Array => core.encode_ordinary(text)
+  const encode = (text: string): Uint32Array =>
+    text.length < LONG_RUN_CHARS || !LONG_RUN.test(text) ? core.encode_ordinary(text) : encodeLongRuns(core, text)
   const encodeWithEos = (text: string): Uint32Array => {
-    const ids = core.encode_ordinary(text)
+    const ids = encode(text)
     const out = new Uint32Array(ids.length + 1)
     out.set(ids)
     out[ids.length] = eosId
@@ -118,6 +123,52 @@ const makeTokenizer = (
     return utf8Decoder.decode(core.decode(array))
   }
   return { name, eosId, vocabSize, specialTokens, encode, encodeWithEos, decode }
+}
+
+// Byte-pair merging inside one pre-tokenizer piece takes time quadratic in the
+// piece's length: one run of 100,000 "[" took 16 s. Runs of letters, of punctuation
+// or of whitespace at least this long are therefore encoded in segments.
+const LONG_RUN_CHARS = 1000
+const SEGMENT_CHARS = 500
+const LONG_RUN = /\p{L}{1000,}|[^\s\p{L}\p{N}]{1000,}|\s{1000,}/u
+const LONG_RUNS = new RegExp(LONG_RUN.source, "gu")
+
+/**
+ * Encodes text whose long runs are cut into segments of about 500 characters, each
+ * encoded on its own.
+ *
+ * NOTE: ids differ from plain tiktoken only inside such runs, where no merge crosses a
+ * segment boundary and the character before a run starts its own piece. Decoding
+ * still returns the exact text.
+ */
+const encodeLongRuns = (core: WasmTiktoken, text: string): Uint32Array => {
+  const parts: Array<Uint32Array> = []
+  let position = 0
+  for (const match of text.matchAll(LONG_RUNS)) {
+    const start = match.index
+    if (start > position) parts.push(core.encode_ordinary(text.slice(position, start)))
+    const end = start + match[0].length
+    let segmentStart = start
+    while (segmentStart < end) {
+      let segmentEnd = Math.min(end, segmentStart + SEGMENT_CHARS)
+      // Keep surrogate pairs whole, so no segment holds half a character.
+      const last = text.charCodeAt(segmentEnd - 1)
+      if (segmentEnd < end && last >= 0xd800 && last <= 0xdbff) segmentEnd++
+      parts.push(core.encode_ordinary(text.slice(segmentStart, segmentEnd)))
+      segmentStart = segmentEnd
+    }
+    position = end
+  }
+  if (position < text.length) parts.push(core.encode_ordinary(text.slice(position)))
+  let length = 0
+  for (const part of parts) length += part.length
+  const ids = new Uint32Array(length)
+  let offset = 0
+  for (const part of parts) {
+    ids.set(part, offset)
+    offset += part.length
+  }
+  return ids
 }
 
 const cache = new Map<TokenizerName, Tokenizer>()

@@ -66,6 +66,19 @@ describe("cl100k_base", () => {
     }
   })
 
+  it("segments pathological long runs", () => {
+    // JSONTestSuite's n_structure_100000_opening_arrays.json is one run of 100,000 "[".
+    const brackets = "[".repeat(100_000)
+    const ids = tokenizer.encode(brackets)
+    expect(tokenizer.decode(ids)).toBe(brackets)
+    expect(ids.length).toBeLessThan(brackets.length)
+    // U+1D400 is a letter outside the BMP; the leading "a" puts its surrogate pairs at odd offsets.
+    const mixed = `prefix a${"\u{1D400}".repeat(3000)} middle ${" ".repeat(5000)} suffix.`
+    expect(tokenizer.decode(tokenizer.encode(mixed))).toBe(mixed)
+    const letters = `Start ${"x".repeat(1500)} end`
+    expect(tokenizer.decode(tokenizer.encodeWithEos(letters).subarray(0, -1))).toBe(letters)
+  })
+
   it("rejects ids outside the vocabulary", () => {
     expect(() => tokenizer.decode([15339, 100277])).toThrow(TokenizerError)
     expect(() => tokenizer.decode([15339, 100277])).toThrow(/100277 at position 1/)
