@@ -92,7 +92,12 @@ const status = Command.make(
         const fromSummary = summary?.nodes.find((n) => n.id === node.id)
         const committed = (yield* storage.stat(joinUri(root, "artifacts", node.id, MANIFEST_FILE))) !== undefined
         const shardRecords = (yield* storage.list(joinUri(root, "artifacts", node.id, SHARDS_DIR))).length
-        const state = committed ? "committed" : fromSummary?.status ?? (shardRecords > 0 ? "running" : node.kind === "stage" ? "external" : "pending")
+        let state: string
+        if (committed) state = "committed"
+        else if (fromSummary !== undefined) state = fromSummary.status
+        else if (shardRecords > 0) state = "running"
+        else if (node.kind === "stage") state = "external"
+        else state = "pending"
         rows.push({ name: node.name, kind: node.kind, state, shards: shardRecords })
       }
       if (input.json) {

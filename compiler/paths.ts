@@ -1,6 +1,6 @@
 /**
- * Where the runtime writes each node's artifact, so that plans and emitted trainer
- * configs can point at files before they exist.
+ * Artifact locations in the store, computed from node ids so that plans and emitted
+ * trainer configs can point at files before they exist.
  */
 import * as path from "node:path"
 

@@ -1,11 +1,11 @@
 /**
  * StableLM 2 1.6B: pretraining mix, SFT, DPO and quantized releases.
  *
- * Sources: "Stable LM 2 1.6B Technical Report" (Bellagente et al., arXiv 2402.17834,
- * Table 1) for the data rows and categories; the model cards of
- * stabilityai/stablelm-2-1_6b and stablelm-2-zephyr-1_6b for datasets, languages and
- * fine-tuning data; Stability-AI/StableLM `configs/stablelm-2-1_6b.yml` for the model,
- * optimizer and schedule.
+ * The data rows and categories come from Table 1 of the "Stable LM 2 1.6B Technical
+ * Report" (Bellagente et al., arXiv 2402.17834). Datasets, languages and fine-tuning
+ * data come from the model cards of stabilityai/stablelm-2-1_6b and
+ * stablelm-2-zephyr-1_6b. The model, optimizer and schedule come from
+ * Stability-AI/StableLM `configs/stablelm-2-1_6b.yml`.
  *
  * The `sample` profile points every Table 1 row at a small real sample shipped in
  * `samples/` and scales the mix to a budget that keeps every row's share. Set
@@ -139,7 +139,7 @@ const SAMPLES: ReadonlyArray<SampleEntry> = JSON.parse(
   readFileSync(new URL("../samples/index.json", import.meta.url), "utf8")
 ) as ReadonlyArray<SampleEntry>
 
-/** Where the `samples/` folder is: this checkout's copy unless MIXWRIGHT_SAMPLES names another. */
+/** Location of the `samples/` folder: this checkout's copy unless MIXWRIGHT_SAMPLES names another. */
 const SAMPLES_ROOT = (process.env.MIXWRIGHT_SAMPLES ?? "../samples").replace(/\/+$/, "")
 
 const samplesOf = (row: string): ReadonlyArray<SampleEntry> => SAMPLES.filter((entry) => entry.row === row)

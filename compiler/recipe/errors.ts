@@ -114,7 +114,7 @@ export const levenshtein = (a: string, b: string): number => {
   return row[b.length]!
 }
 
-/** The known name closest to `name`, when it is close enough to be a likely typo. */
+/** Returns the known name closest to `name` when it is close enough to be a likely typo. */
 export const closestName = (name: string, known: ReadonlyArray<string>): string | undefined => {
   let best: string | undefined
   let bestDistance = Infinity

@@ -6,7 +6,7 @@ import { Effect } from "effect"
 import { RecipeError, unknownReference, type RecipeIssue } from "./errors.ts"
 import type { Generator, Recipe, Source, StageType } from "./schema.ts"
 
-/** The row fields a dataset provides, for checking stage compatibility. */
+/** Returns the row fields a dataset provides, for checking stage compatibility. */
 export const datasetFields = (dataset: Source | Generator): ReadonlySet<string> => {
   if ("type" in dataset) {
     // Search-trace rows carry problem, trace and answer; both generators expose prompt/response.
@@ -17,7 +17,7 @@ export const datasetFields = (dataset: Source | Generator): ReadonlySet<string> 
   return new Set(Object.keys(mapping).filter((key) => mapping[key as keyof typeof mapping] !== undefined))
 }
 
-/** What each stage type needs from its data, as alternatives. */
+/** Field groups each stage type needs from its data; any one group is enough. */
 const STAGE_NEEDS: Record<StageType, ReadonlyArray<ReadonlyArray<string>> | undefined> = {
   pretrain: [["text"], ["tokens"]],
   sft: [["messages"], ["prompt", "response"]],
