@@ -5,8 +5,9 @@ import { join } from "node:path"
 import { DuckDBInstance } from "@duckdb/node-api"
 import type { DuckDBConnection } from "@duckdb/node-api"
 import type { AsyncBuffer } from "hyparquet"
+import { SHARED_DATA } from "../support/data.ts"
 
-export const DATA_ROOT = "/work/shared/data"
+export const DATA_ROOT = SHARED_DATA
 
 /** Returns the path when it exists, else undefined (tests then skip with a message). */
 export const dataPath = (relative: string): string | undefined => {

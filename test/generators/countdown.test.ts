@@ -12,9 +12,10 @@ import {
 } from "../../connectors/generators/countdown/index.ts"
 import { GeneratorError } from "../../connectors/generators/errors.ts"
 import { makeRng } from "../../connectors/generators/random.ts"
+import { SHARED_DATA } from "../support/data.ts"
 
-const D1_COUNTDOWN = "/work/shared/data/math/dllm-reasoning__d1/dataset/countdown_cd3_test.jsonl"
-const GAME24_CSV = "/work/shared/data/math/princeton-nlp__tree-of-thought-llm/src/tot/data/24/24.csv"
+const D1_COUNTDOWN = SHARED_DATA + "/math/dllm-reasoning__d1/dataset/countdown_cd3_test.jsonl"
+const GAME24_CSV = SHARED_DATA + "/math/princeton-nlp__tree-of-thought-llm/src/tot/data/24/24.csv"
 
 describe("makeRng", () => {
   it("repeats for the same seed", () => {

@@ -13,8 +13,9 @@ import { StorageLive } from "../../connectors/storage/layer.ts"
 import { TEMP_PREFIX } from "../../connectors/storage/local.ts"
 import type { Storage } from "../../connectors/storage/Storage.ts"
 import type { ExecutablePlan } from "../../runtime/executor/types.ts"
+import { SHARED_DATA } from "../support/data.ts"
 
-export const DATA = "/work/shared/data"
+export const DATA = SHARED_DATA
 export const WEBTEXT = path.join(DATA, "webtext")
 export const C4_DEMO = path.join(WEBTEXT, "hiyouga__LLaMA-Factory/data/c4_demo.jsonl")
 export const MIXTURE_DIR = path.join(WEBTEXT, "modelscope__data-juicer/demos/data_mixture/data")

@@ -11,10 +11,11 @@ import { runPlan } from "../../runtime/executor/run.ts"
 import type { RunEvent } from "../../runtime/executor/types.ts"
 import { dataFileHashes, hasData, pipelinePlan, runLocal, tempRoot } from "../runtime/fixtures.ts"
 import { clusterUnavailableReason } from "./helpers.ts"
+import { SHARED_DATA } from "../support/data.ts"
 
 const unavailable = clusterUnavailableReason()
 if (unavailable !== undefined) console.warn(`test/slurm: skipping the Slurm backend test: ${unavailable}`)
-if (!hasData) console.warn("test/slurm: skipping the Slurm backend test: /work/shared/data is missing")
+if (!hasData) console.warn(`test/slurm: skipping the Slurm backend test: ${SHARED_DATA} is missing`)
 
 describe.skipIf(unavailable !== undefined || !hasData)("slurm backend under runPlan", () => {
   it("matches a local run of the pipeline", async () => {
