@@ -5,9 +5,9 @@ import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Console, Effect, Logger, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { renderDiff, renderPlan } from "../compiler/render.ts"
-import { diffPlans } from "../compiler/plan.ts"
+import { diffPlans, withMeasuredSizes } from "../compiler/plan.ts"
 import { emitGptNeox } from "../compiler/emit/gpt-neox.ts"
-import { compileRecipe, reportFailure } from "./common.ts"
+import { compileRecipe, measuredTokenCounts, reportFailure } from "./common.ts"
 import { runCommands } from "./run.ts"
 import { storeCommands } from "./store-commands.ts"
 
@@ -55,7 +55,10 @@ const plan = Command.make(
       }
       if (Option.isNone(input.recipe)) return yield* Effect.fail(new Error("missing recipe: mixwright plan RECIPE"))
       const compiled = yield* compileRecipe(input.recipe.value, options)
-      yield* Console.log(input.json ? JSON.stringify(compiled, null, 2) : renderPlan(compiled))
+      // Only local stores are checked: reading an S3 store needs credentials a plan should not.
+      const measured = /^s3:\/\//.test(compiled.store) ? new Map<string, number>() : yield* measuredTokenCounts(compiled)
+      const shown = withMeasuredSizes(compiled, measured)
+      yield* Console.log(input.json ? JSON.stringify(shown, null, 2) : renderPlan(shown))
     }).pipe(reportFailure)
 ).pipe(
   Command.withDescription("Compile a recipe and print its plan (DAG, mixes, stages, estimate) without reading data"),

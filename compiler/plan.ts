@@ -261,6 +261,37 @@ export const buildPlan = (loaded: LoadedRecipe, options: { readonly store?: stri
     }
   })
 
+/**
+ * Replaces declared sizes with measured ones where a committed `tokenize` artifact
+ * reports its token count, and recomputes epochs from them. Targets, weights and node
+ * ids stay as planned, so a plan reads the same before and after a run apart from
+ * these marks. `measuredTokens` maps tokenize node ids to tokens.
+ */
+export const withMeasuredSizes = (plan: Plan, measuredTokens: ReadonlyMap<string, number>): Plan => {
+  if (measuredTokens.size === 0) return plan
+  const byId = new Map(plan.nodes.map((n) => [n.id, n]))
+  return {
+    ...plan,
+    mixes: plan.mixes.map((mix) => {
+      const mixNode = byId.get(mix.nodeId)!
+      return {
+        ...mix,
+        components: mix.components.map((component, i) => {
+          const measured = measuredTokens.get(mixNode.inputs[i] ?? "")
+          if (measured === undefined) return component
+          const epochs = component.tokens !== null && measured > 0 ? component.tokens / measured : null
+          return {
+            ...component,
+            size: measured,
+            epochs,
+            marks: { ...component.marks, size: "measured" as const, epochs: epochs === null ? ("missing" as const) : ("measured" as const) }
+          }
+        })
+      }
+    })
+  }
+}
+
 export interface PlanDiff {
   /** Nodes whose names exist only in the new plan. */
   readonly added: ReadonlyArray<PlanNode>

@@ -105,6 +105,19 @@ describe("StableLM 2 sample mix, local", () => {
     }
   })
 
+  it("marks sizes measured in a plan after the run", () => {
+    const result = spawnSync(process.execPath, [CLI, "plan", RECIPE, "--profile", "sample", "--store", path.join(work, "local"), "--json"], { encoding: "utf8", cwd: ROOT })
+    expect(result.status, result.stderr).toBe(0)
+    const plan = JSON.parse(result.stdout)
+    const components = plan.mixes[0].components as Array<{ name: string; size: number; marks: { size: string; tokens: string } }>
+    const available = new Map(first.mixes[0]!.components.map((c) => [c.name, c.availableTokens]))
+    for (const component of components) {
+      expect(component.marks.size, component.name).toBe("measured")
+      expect(component.size, component.name).toBe(available.get(component.name))
+      expect(component.marks.tokens, component.name).toBe("derived")
+    }
+  })
+
   it("lists the mix output as Parquet", () => {
     const mixFiles = Object.entries(first.outputs).find(([name]) => name.startsWith("mix:"))![1]
     expect(mixFiles.some((uri) => uri.endsWith(".parquet"))).toBe(true)
