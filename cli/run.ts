@@ -94,6 +94,10 @@ const run = Command.make(
     store: Flag.String("store").pipe(Flag.withDescription("Artifact store root: a path or s3://bucket/prefix (overrides the profile)"), Flag.optional),
     force: Flag.String("force").pipe(Flag.withDescription("Recompute this node (id, id prefix or name) even if committed (repeatable)"), Flag.atLeast(0)),
     concurrency: Flag.Int("concurrency").pipe(Flag.withDescription("Shards that run at once (default: CPU count)"), Flag.optional),
+    workers: Flag.Int("workers").pipe(
+      Flag.withDescription("Worker threads for tokenization (default 0: tokenize on the main thread)"),
+      Flag.optional
+    ),
     runId: Flag.String("run-id").pipe(Flag.withDescription("Name of the run folder under <store>/runs/ (default: timestamp)"), Flag.optional),
     json: Flag.Boolean("json").pipe(Flag.withDescription("Print the run summary as JSON on stdout"), Flag.withDefault(false)),
     executor: Flag.Literals("executor", ["local", "slurm"]).pipe(
@@ -127,6 +131,7 @@ interface RunFlags {
   readonly slurmDir: Option.Option<string>
   readonly force: ReadonlyArray<string>
   readonly concurrency: Option.Option<number>
+  readonly workers: Option.Option<number>
   readonly runId: Option.Option<string>
   readonly json: boolean
 }
@@ -146,6 +151,7 @@ const runCompiledPlan = (plan: Plan, input: RunFlags) =>
           ...(runId === undefined ? {} : { runId }),
           force,
           ...(Option.isSome(input.concurrency) ? { concurrency: input.concurrency.value } : {}),
+          ...(Option.isSome(input.workers) ? { workers: input.workers.value } : {}),
           onEvent: makeProgressRenderer()
         },
         backend
