@@ -67,6 +67,36 @@ const slurmBackendFor = (plan: Plan, root: string, slurmDir: string | undefined)
     })
   })
 
+/** Rejects run ids that are not plain names, and ids an earlier run already used. */
+const checkRunId = (root: string, runId: string) =>
+  Effect.gen(function* () {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(runId)) {
+      return yield* Effect.fail(new Error(`invalid --run-id ${JSON.stringify(runId)}; use letters, digits, ".", "_" and "-", starting with a letter or digit`))
+    }
+    const storage = yield* Storage
+    const previous = yield* storage.stat(joinUri(root, "runs", runId, "summary.json"))
+    if (previous !== undefined) {
+      return yield* Effect.fail(new Error(`run ${runId} already exists in ${root}/runs; choose another --run-id, or omit it for a timestamped one`))
+    }
+  })
+
+/** Components that repeated more epochs than their mix allows, from measured sizes. */
+const epochWarnings = (plan: Plan, summary: RunSummary): Array<string> => {
+  const warnings: Array<string> = []
+  for (const mix of summary.mixes) {
+    const planned = plan.mixes.find((m) => m.nodeId === mix.nodeId)
+    if (planned === undefined) continue
+    for (const component of mix.components) {
+      if (component.epochs > planned.maxEpochs) {
+        warnings.push(
+          `${planned.name}: ${component.name} repeated ${component.epochs.toFixed(2)} epochs (${component.availableTokens} tokens available for ${component.plannedTokens}), above the limit of ${planned.maxEpochs}; check its skips and filters, or raise maxEpochs`
+        )
+      }
+    }
+  }
+  return warnings
+}
+
 /** Writes a gpt-neox config next to the run summary for every pretraining stage that has an export. */
 const writeTrainerConfigs = (plan: Plan, root: string, runId: string) =>
   Effect.gen(function* () {
@@ -142,6 +172,13 @@ const runCompiledPlan = (plan: Plan, input: RunFlags) =>
       const root = resolveStoreRoot(plan.store)
       const force = input.force.map((name) => plan.nodes.find((n) => n.id.startsWith(name) || n.name === name)?.id ?? name)
       const runId = Option.getOrUndefined(input.runId)
+      if (runId !== undefined) yield* checkRunId(root, runId)
+      if (Option.isSome(input.concurrency) && input.concurrency.value < 1) {
+        return yield* Effect.fail(new Error(`--concurrency must be at least 1, got ${input.concurrency.value}`))
+      }
+      if (Option.isSome(input.workers) && input.workers.value < 0) {
+        return yield* Effect.fail(new Error(`--workers must be 0 or more, got ${input.workers.value}`))
+      }
       const executor = Option.getOrElse(input.executor, () => plan.executor)
       const backend = executor === "slurm" ? yield* slurmBackendFor(plan, root, Option.getOrUndefined(input.slurmDir)) : undefined
       const summary: RunSummary = yield* runPlan(
@@ -155,7 +192,12 @@ const runCompiledPlan = (plan: Plan, input: RunFlags) =>
           onEvent: makeProgressRenderer()
         },
         backend
+      ).pipe(
+        Effect.onInterrupt(() =>
+          Console.error("interrupted: committed nodes and shards are kept; run the same command again to resume")
+        )
       )
+      for (const warning of epochWarnings(plan, summary)) yield* Console.error(`warning: ${warning}`)
       const configs = summary.status === "succeeded" ? yield* writeTrainerConfigs(plan, root, summary.runId) : []
       const withConfigs = { ...summary, outputs: { ...summary.outputs, ...(configs.length > 0 ? { "gpt-neox": configs } : {}) } }
       if (configs.length > 0) {

@@ -3,6 +3,9 @@
  * `status`, `ls`, `gc` and `report`.
  */
 import { Console, Effect, Option } from "effect"
+import { existsSync, readdirSync, rmSync } from "node:fs"
+import * as path from "node:path"
+import { TEMP_PREFIX } from "../connectors/storage/local.ts"
 import { Argument, Command, Flag } from "effect/cli"
 import { resolveStoreRoot } from "../compiler/paths.ts"
 import { formatBytes, formatTokens } from "../compiler/recipe/units.ts"
@@ -23,10 +26,14 @@ const storeFlag = Flag.String("store").pipe(
 
 const decoder = new TextDecoder()
 
-const readJson = <T>(uri: string) =>
+const readJson = <T>(uri: string, missing?: string) =>
   Effect.gen(function* () {
     const storage = yield* Storage
-    const bytes = yield* storage.read(uri)
+    const bytes = yield* storage.read(uri).pipe(
+      Effect.catchTag("StorageError", (error) =>
+        error.reason === "NotFound" && missing !== undefined ? Effect.fail(new Error(missing)) : Effect.fail(error)
+      )
+    )
     return JSON.parse(decoder.decode(bytes)) as T
   })
 
@@ -56,6 +63,15 @@ const listManifests = (root: string) =>
     return { committed, sizes }
   })
 
+/** Files under `dir` whose names mark an unfinished local write. */
+const temporaryFiles = (dir: string): Array<string> => {
+  if (!existsSync(dir)) return []
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name.startsWith(TEMP_PREFIX))
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .sort()
+}
+
 const task = Command.make(
   "task",
   {
@@ -66,7 +82,7 @@ const task = Command.make(
   },
   (input) =>
     Effect.gen(function* () {
-      const plan = yield* readJson<ExecutablePlan>(input.plan)
+      const plan = yield* readJson<ExecutablePlan>(input.plan, `plan ${input.plan} not found; pass the plan.json that mixwright run wrote under <store>/runs/<run-id>/`)
       const record = yield* runShard(plan, input.node, input.shard, { root: input.root })
       yield* Console.log(JSON.stringify({ nodeId: record.nodeId, shard: record.shard, rows: record.stats.rowsOut, tokens: record.stats.tokensOut }))
     }).pipe(Effect.provide(storageLayerFor(null)), reportFailure)
@@ -184,6 +200,14 @@ const gc = Command.make(
         const nodeId = object.uri.slice(joinUri(root, "artifacts").length + 1).split("/")[0]!
         sizes.set(nodeId, (sizes.get(nodeId) ?? 0) + object.size)
       }
+      // Temporary files of interrupted local writes (listings hide them; S3 writes leave
+      // none). Only a run writing to this store right now still needs them, so do not
+      // run gc --delete during a run.
+      const temporary = root.startsWith("s3://") ? [] : temporaryFiles(joinUri(root, "artifacts"))
+      for (const file of temporary) {
+        if (input.delete) rmSync(file, { force: true })
+        yield* Console.log(`${input.delete ? "removed" : "would remove"} temporary file ${file}`)
+      }
       const unreferenced = [...sizes.keys()].filter((id) => !keep.has(id)).sort()
       const bytes = unreferenced.reduce((sum, id) => sum + sizes.get(id)!, 0)
       for (const id of unreferenced) {
@@ -209,8 +233,13 @@ const report = Command.make(
   (input) =>
     Effect.gen(function* () {
       const root = resolveStoreRoot(input.store)
-      const a = yield* readJson<RunSummary>(joinUri(root, "runs", input.runA, "summary.json"))
-      const b = yield* readJson<RunSummary>(joinUri(root, "runs", input.runB, "summary.json"))
+      const summaryOf = (runId: string) =>
+        readJson<RunSummary>(
+          joinUri(root, "runs", runId, "summary.json"),
+          `no finished run ${runId} under ${root}/runs; list runs with mixwright ls --runs --store ${input.store}`
+        )
+      const a = yield* summaryOf(input.runA)
+      const b = yield* summaryOf(input.runB)
       const wanted = Option.getOrUndefined(input.node)
       const pick = (summary: RunSummary) =>
         wanted === undefined ? summary.qdc.find((q) => b.qdc.some((other) => other.name === q.name) && a.qdc.some((other) => other.name === q.name)) : summary.qdc.find((q) => q.name === wanted)

@@ -206,7 +206,7 @@ export const lowerRecipe = (recipe: Recipe, mixNumbers: ReadonlyMap<string, MixP
     // sharing what is left of `totalTokens`.
     const known = numbers.components.every((c) => c.tokens.value !== undefined) && numbers.totalTokens.value !== undefined
     const targets = known
-      ? integerTargets(numbers.components.map((c) => c.tokens.value!), numbers.totalTokens.value!)
+      ? integerTargets(numbers.components.map((c) => c.tokens.value!), Math.round(numbers.totalTokens.value!))
       : numbers.components.map(() => null)
     const total = known ? targets.reduce<number>((a, b) => a + (b ?? 0), 0) : numbers.totalTokens.value ?? null
     const components = mix.components.map((component, i) => ({

@@ -65,6 +65,8 @@ export interface MixPlanNumbers {
   readonly totalTokens: Quantity
   readonly components: ReadonlyArray<MixComponentPlan>
   readonly warnings: ReadonlyArray<string>
+  /** Contradictions the plan cannot resolve, such as fixed targets above the budget. */
+  readonly errors: ReadonlyArray<string>
 }
 
 const round4 = (x: number): number => Number(x.toPrecision(4))
@@ -76,6 +78,7 @@ export const solveMix = (
   options: { readonly totalTokens?: number | undefined; readonly maxEpochs?: number | undefined } = {}
 ): MixPlanNumbers => {
   const warnings: Array<string> = []
+  const errors: Array<string> = []
   const maxEpochs = options.maxEpochs ?? DEFAULT_MAX_EPOCHS
 
   // Components with a fixed token target: `tokens`, or `epochs` times a known size.
@@ -104,7 +107,9 @@ export const solveMix = (
   // Weighted components share the budget the fixed ones leave.
   const remaining = total.value !== undefined && fixedKnown ? total.value - fixedSum : undefined
   if (remaining !== undefined && remaining < 0) {
-    warnings.push(`${mixName}: fixed token targets (${formatTokens(fixedSum)}) exceed the total budget (${formatTokens(total.value)})`)
+    errors.push(
+      `token and epoch targets add up to ${formatTokens(fixedSum)}, above totalTokens ${formatTokens(total.value)}; raise totalTokens or lower the targets`
+    )
   }
   if (hasWeights && remaining !== undefined && remaining <= 0) {
     warnings.push(`${mixName}: weighted components get no tokens because fixed targets use the whole budget`)
@@ -119,10 +124,12 @@ export const solveMix = (
 
   const allTokensKnown = tokens.every((q) => q.value !== undefined)
   const tokenSum = tokens.reduce((sum, q) => sum + (q.value ?? 0), 0)
-  if (total.mark === "declared" && allTokensKnown && !hasWeights && Math.abs(tokenSum - total.value!) > total.value! * 1e-6) {
+  // Without weights nothing can absorb the difference, so the targets set the total.
+  if (total.mark === "declared" && allTokensKnown && !hasWeights && tokenSum < total.value! * (1 - 1e-6)) {
     warnings.push(
-      `${mixName}: component targets add up to ${formatTokens(tokenSum)}, not the declared total ${formatTokens(total.value)}`
+      `${mixName}: component targets add up to ${formatTokens(tokenSum)}, not the declared total ${formatTokens(total.value)}; the mix writes ${formatTokens(tokenSum)}`
     )
+    total = { value: tokenSum, mark: "derived" }
   }
   if (total.mark === "declared" && !allTokensKnown) {
     warnings.push(
@@ -149,7 +156,12 @@ export const solveMix = (
     return { name: c.name, category: c.category, size: c.size, weight, tokens: t, epochs }
   })
 
-  return { totalTokens: total.value === undefined && allTokensKnown ? { value: tokenSum, mark: "derived" } : total, components: planned, warnings }
+  return {
+    totalTokens: total.value === undefined && allTokensKnown ? { value: tokenSum, mark: "derived" } : total,
+    components: planned,
+    warnings,
+    errors
+  }
 }
 
 /**
@@ -164,6 +176,7 @@ export const scaleMix = (numbers: MixPlanNumbers, budget: number): MixPlanNumber
   return {
     totalTokens: { value: budget, mark: "declared" },
     warnings: numbers.warnings,
+    errors: numbers.errors,
     components: numbers.components.map((c) => ({
       ...c,
       tokens: c.tokens.value === undefined ? c.tokens : { value: c.tokens.value * factor, mark: "derived" },

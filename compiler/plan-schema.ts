@@ -48,6 +48,7 @@ export const PlanSchema = Schema.Struct({
       totalTokens: NullableNumber,
       totalTokensMark: Mark,
       fullTotalTokens: NullableNumber,
+      maxEpochs: Schema.Finite,
       components: Schema.Array(PlanMixComponentSchema)
     })
   ),

@@ -13,7 +13,7 @@ import { RecipeError } from "./recipe/errors.ts"
 import type { LoadedRecipe } from "./recipe/load.ts"
 import type { Recipe } from "./recipe/schema.ts"
 import { bytesOf, formatTokens, tokensOf } from "./recipe/units.ts"
-import { DEFAULT_BYTES_PER_TOKEN } from "./mix.ts"
+import { DEFAULT_BYTES_PER_TOKEN, DEFAULT_MAX_EPOCHS } from "./mix.ts"
 
 export const PLAN_FORMAT_VERSION = 1
 
@@ -45,6 +45,8 @@ export interface PlanMix {
   readonly totalTokensMark: Mark
   /** Set when a profile's sample budget scaled the mix; the full plan's total. */
   readonly fullTotalTokens: number | null
+  /** Components repeating more than this many epochs get a warning. */
+  readonly maxEpochs: number
   readonly components: ReadonlyArray<PlanMixComponent>
 }
 
@@ -151,6 +153,10 @@ export const buildPlan = (loaded: LoadedRecipe, options: { readonly store?: stri
     const { numbers, full } = solveMixes(loaded)
     const warnings = [...loaded.warnings]
     for (const n of numbers.values()) warnings.push(...n.warnings)
+    const mixErrors = [...numbers.entries()].flatMap(([name, n]) => n.errors.map((message) => ({ path: `mixes.${name}`, message })))
+    if (mixErrors.length > 0) {
+      return yield* Effect.fail(new RecipeError({ reason: "Incompatible", file: loaded.file, issues: mixErrors }))
+    }
 
     const graph = yield* Effect.try({
       try: () => lowerRecipe(recipe, numbers),
@@ -175,6 +181,7 @@ export const buildPlan = (loaded: LoadedRecipe, options: { readonly store?: stri
         totalTokens: value(solved.totalTokens),
         totalTokensMark: solved.totalTokens.mark,
         fullTotalTokens: loaded.profile?.sample === undefined || mix.totalTokens === undefined ? null : tokensOf(mix.totalTokens),
+        maxEpochs: mix.maxEpochs ?? DEFAULT_MAX_EPOCHS,
         components: solved.components.map((c, i) => {
           const sourceName = mix.components[i]!.source
           const dataset = recipe.sources[sourceName]
@@ -235,6 +242,15 @@ export const buildPlan = (loaded: LoadedRecipe, options: { readonly store?: stri
       else if (size.value !== undefined) bytes += size.value * (source.size?.bytesPerToken ?? DEFAULT_BYTES_PER_TOKEN)
       else bytesKnown = false
     }
+    const hubSources = graph.nodes
+      .filter((n) => n.kind === "read" && (n.params.uris as ReadonlyArray<string>).some((uri) => uri.startsWith("hf://")))
+      .map((n) => n.params.source as string)
+    if (hubSources.length > 0) {
+      const listed = hubSources.length > 5 ? `${hubSources.slice(0, 5).join(", ")} and ${hubSources.length - 5} more` : hubSources.join(", ")
+      warnings.push(
+        `${hubSources.length} source${hubSources.length === 1 ? "" : "s"} (${listed}) read hf:// URIs, which the runtime does not download; run with a profile that points them at local or S3 copies`
+      )
+    }
     const outputTokens = mixes.every((m) => m.totalTokens !== null) ? mixes.reduce((sum, m) => sum + m.totalTokens!, 0) : null
 
     return {
@@ -270,8 +286,10 @@ export const buildPlan = (loaded: LoadedRecipe, options: { readonly store?: stri
 export const withMeasuredSizes = (plan: Plan, measuredTokens: ReadonlyMap<string, number>): Plan => {
   if (measuredTokens.size === 0) return plan
   const byId = new Map(plan.nodes.map((n) => [n.id, n]))
+  const warnings = [...plan.warnings]
   return {
     ...plan,
+    warnings,
     mixes: plan.mixes.map((mix) => {
       const mixNode = byId.get(mix.nodeId)!
       return {
@@ -280,6 +298,9 @@ export const withMeasuredSizes = (plan: Plan, measuredTokens: ReadonlyMap<string
           const measured = measuredTokens.get(mixNode.inputs[i] ?? "")
           if (measured === undefined) return component
           const epochs = component.tokens !== null && measured > 0 ? component.tokens / measured : null
+          if (epochs !== null && epochs > mix.maxEpochs) {
+            warnings.push(`${mix.name}: ${component.name} repeats ${epochs.toFixed(2)} epochs of its measured size, above the limit of ${mix.maxEpochs}`)
+          }
           return {
             ...component,
             size: measured,

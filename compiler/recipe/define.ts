@@ -52,7 +52,7 @@ export interface RecipeInput<
   readonly sources: { readonly [K in S]: SourceInput<P> }
   readonly generators?: { readonly [K in G]: GeneratorInput<P, S | G> }
   readonly transforms?: { readonly [K in P]: typeof Pipeline.Type }
-  readonly mixes: { readonly [K in M]: MixInput<S | G> }
+  readonly mixes?: { readonly [K in M]: MixInput<S | G> }
   readonly stages?: { readonly [K in St]: StageInput<S | G | M, St> }
   readonly profiles?: { readonly [name: string]: ProfileInput<S> }
 }
@@ -60,7 +60,7 @@ export interface RecipeInput<
 /** Declares a recipe with compile-time checks on every cross-reference. */
 export const defineRecipe = <
   const S extends string,
-  const M extends string,
+  const M extends string = never,
   const G extends string = never,
   const P extends string = never,
   const St extends string = never

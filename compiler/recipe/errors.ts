@@ -95,6 +95,8 @@ export const issuesFromSchema = (issue: SchemaIssue.Issue, input?: unknown): Arr
     const keys = (item.path ?? []).map((p) => (typeof p === "object" ? p.key : p))
     let message = item.message
     if (/^Expected /.test(message)) message = lowerFirst(message)
+    // Optional fields decode as `T | undefined`; the recipe author only needs `T`.
+    message = message.replace(/ \| undefined\b/g, "").replace(/^expected number\b/, "expected a number").replace(/^expected string\b/, "expected a string")
     if (message.startsWith("expected ") && !message.includes(", got ")) message += `, got ${describeValue(valueAt(input, keys))}`
     return { path: formatPath(keys), message }
   })

@@ -74,7 +74,15 @@ export const readRecipeValue = (file: string): Effect.Effect<unknown, RecipeErro
     return yield* fail("NotFound", `unsupported recipe extension ${JSON.stringify(extension)}; use .ts, .json, .yaml or .yml`)
   })
 
-const RECORD_SECTIONS = new Set(["sources", "generators", "transforms", "mixes", "stages", "profiles"])
+/** Record sections of a recipe, with the singular noun for their entries. */
+const RECORD_SECTIONS = new Map([
+  ["sources", "source"],
+  ["generators", "generator"],
+  ["transforms", "transform pipeline"],
+  ["mixes", "mix"],
+  ["stages", "stage"],
+  ["profiles", "profile"]
+])
 
 /** Splits `mixes.pretrain.components[3].weight` into keys and indexes. */
 export const parseOverridePath = (text: string): Array<string | number> | undefined => {
@@ -87,6 +95,8 @@ export const parseOverridePath = (text: string): Array<string | number> | undefi
     consumed += match[0].length
   }
   const separators = (text.match(/\./g) ?? []).length
+  // Empty segments (`a..b`, a leading or trailing dot) name nothing.
+  if (/(^\.|\.\.|\.$|\.\[)/.test(text)) return undefined
   return parts.length === 0 || consumed + separators !== text.length ? undefined : parts
 }
 
@@ -123,7 +133,11 @@ export const applyOverrides = (
         const key = keys[i]!
         const container = target as Record<string | number, unknown>
         if (i === 1 && typeof keys[0] === "string" && RECORD_SECTIONS.has(keys[0]) && container[key] === undefined) {
-          problem = unknownReference(keys[0].replace(/s$/, ""), String(key), Object.keys(container))
+          problem = unknownReference(RECORD_SECTIONS.get(keys[0])!, String(key), Object.keys(container))
+          break
+        }
+        if (typeof key === "number" && Array.isArray(container) && key > container.length) {
+          problem = `index ${key} is out of range; ${keys.slice(0, i).join(".")} has ${container.length} entries (append with index ${container.length})`
           break
         }
         if (container[key] === undefined) container[key] = typeof keys[i + 1] === "number" ? [] : {}
@@ -136,7 +150,12 @@ export const applyOverrides = (
         issues.push({ path: display, message: problem })
         continue
       }
-      ;(target as Record<string | number, unknown>)[keys[keys.length - 1]!] = parseOverrideValue(override.slice(eq + 1))
+      const last = keys[keys.length - 1]!
+      if (typeof last === "number" && Array.isArray(target) && last > target.length) {
+        issues.push({ path: display, message: `index ${last} is out of range; the list has ${target.length} entries (append with index ${target.length})` })
+        continue
+      }
+      ;(target as Record<string | number, unknown>)[last] = parseOverrideValue(override.slice(eq + 1))
     }
 
     if (issues.length > 0) return yield* Effect.fail(new RecipeError({ reason: "BadOverride", file, issues }))

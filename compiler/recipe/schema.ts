@@ -6,7 +6,7 @@
  * from `define.ts`; JSON and YAML recipes are decoded by `RecipeSchema` below, so both
  * reach the compiler as the same validated value.
  */
-import { Schema } from "effect"
+import { Effect, Schema } from "effect"
 import { FilterRuleSchema } from "../../runtime/ops/filters/schema.ts"
 import { QdcFilterRuleSchema, QdcSelectSchema } from "../../runtime/ops/qdc/select.ts"
 import { parseByteSize, parseTokenCount } from "./units.ts"
@@ -396,7 +396,8 @@ export const RecipeSchema = Schema.Struct({
   sources: Schema.Record(Schema.String, Source),
   generators: Schema.optional(Schema.Record(Schema.String, Generator)),
   transforms: Schema.optional(Schema.Record(Schema.String, Pipeline)),
-  mixes: Schema.Record(Schema.String, Mix),
+  /** Optional: a recipe may only prepare fine-tuning data. */
+  mixes: Schema.Record(Schema.String, Mix).pipe(Schema.withDecodingDefaultKey(Effect.succeed({}))),
   stages: Schema.optional(Schema.Record(Schema.String, Stage)),
   profiles: Schema.optional(Schema.Record(Schema.String, Profile))
 })

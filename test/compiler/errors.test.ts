@@ -143,6 +143,34 @@ describe("recipe errors", () => {
     expect(malformed.issues[0]!.message).toContain("write path=value")
   })
 
+  it("rejects bad --set paths precisely", async () => {
+    const file = writeRecipe(baseRecipe())
+    const outOfRange = await recipeErrorOf(file, { set: ["mixes.main.components[9].weight=0.1"] })
+    expect(outOfRange.issues).toEqual([
+      { path: "mixes.main.components[9].weight", message: "index 9 is out of range; mixes.main.components has 3 entries (append with index 3)" }
+    ])
+    const empty = await recipeErrorOf(file, { set: ["mixes..main=1"] })
+    expect(empty.issues[0]!.message).toContain("write path=value")
+    const unknownMix = await recipeErrorOf(file, { set: ["mixes.nope.seed=3"] })
+    expect(unknownMix.issues[0]!.message).toMatch(/^unknown mix "nope"/)
+  })
+
+  it("says a number was expected in plain words", async () => {
+    const recipe = baseRecipe()
+    recipe.mixes.main.seed = "abc"
+    const error = await recipeErrorOf(writeRecipe(recipe))
+    expect(error.issues[0]!.message).toBe('expected a number, got "abc"')
+  })
+
+  it("rejects fixed targets above the budget", async () => {
+    const recipe = baseRecipe()
+    recipe.mixes.main.components = [{ source: "web", tokens: "5M" }]
+    const error = await recipeErrorOf(writeRecipe(recipe))
+    expect(error.reason).toBe("Incompatible")
+    expect(error.issues[0]!.path).toBe("mixes.main")
+    expect(error.issues[0]!.message).toContain("above totalTokens 4.000M")
+  })
+
   it("rejects an unknown profile", async () => {
     const error = await recipeErrorOf(writeRecipe(baseRecipe()), { profile: "smaple" })
     expect(error.issues[0]!.path).toBe("--profile")

@@ -84,6 +84,16 @@ describe("node identity", () => {
     })
   }
 
+  it("plans a recipe without mixes", async () => {
+    const recipe = baseRecipe()
+    delete recipe.mixes
+    delete recipe.stages.pre
+    delete recipe.stages.sft.from
+    const plan = await planOf(writeRecipe(recipe))
+    expect(plan.mixes).toEqual([])
+    expect(plan.nodes.map((n) => n.name)).toContain("stage:sft")
+  })
+
   it("applies --set like an edited file", async () => {
     const file = writeRecipe(baseRecipe())
     const recipe = baseRecipe()

@@ -113,9 +113,22 @@ describe("solveMix", () => {
     expect(mix.warnings.join("\n")).toContain("tiny repeats 10.00 epochs, above the limit of 4")
   })
 
-  it("warns when targets exceed the budget", () => {
+  it("rejects targets above the budget", () => {
     const mix = solveMix("m", [{ name: "a", size: size(1e6), tokens: 3e6 }], { totalTokens: 1e6 })
-    expect(mix.warnings.join("\n")).toContain("add up to 3.000M, not the declared total 1.000M")
+    expect(mix.errors).toEqual(["token and epoch targets add up to 3.000M, above totalTokens 1.000M; raise totalTokens or lower the targets"])
+  })
+
+  it("lets targets below the budget set the total", () => {
+    const mix = solveMix("m", [{ name: "a", size: size(1e6), epochs: 2 }], { totalTokens: 5e6 })
+    expect(mix.totalTokens).toEqual({ value: 2e6, mark: "derived" })
+    expect(mix.components[0]!.tokens.value).toBe(2e6)
+    expect(mix.components[0]!.epochs).toEqual({ value: 2, mark: "declared" })
+    expect(mix.warnings.join("\n")).toContain("add up to 2.000M, not the declared total 5.000M")
+  })
+
+  it("warns about declared epochs above the cap", () => {
+    const mix = solveMix("m", [{ name: "math", size: size(1e4), epochs: 10 }])
+    expect(mix.warnings.join("\n")).toContain("math repeats 10.00 epochs, above the limit of 4")
   })
 
   it("scales to a sample budget keeping shares", () => {
