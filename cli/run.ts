@@ -1,5 +1,6 @@
 /**
- * Commands that execute plans: `run` (and, from the runtime modules, the others).
+ * The `run` command: compiles a recipe, runs its plan locally or on Slurm, and prints
+ * the summary.
  */
 import { Console, Effect, Layer, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
