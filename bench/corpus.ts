@@ -14,6 +14,7 @@ import { gunzipSync, zstdCompressSync } from "node:zlib"
 import { decompress as zstdDecompress } from "fzstd"
 import { fileWriter } from "hyparquet-writer"
 import { ParquetWriter } from "hyparquet-writer"
+import { SHARED_DATA } from "../test/support/data.ts"
 
 const projectRoot = join(import.meta.dirname, "..")
 
@@ -48,7 +49,7 @@ function parseOptions(argv: ReadonlyArray<string>): Options {
     sizeMb,
     out: values.get("--out") ?? join(projectRoot, "bench", "corpus"),
     name: values.get("--name") ?? "corpus-1x",
-    dataRoot: values.get("--data") ?? process.env.MIXWRIGHT_DATA ?? "/work/shared/data",
+    dataRoot: values.get("--data") ?? process.env.MIXWRIGHT_DATA ?? SHARED_DATA,
     extraDirs,
   }
 }

@@ -12,6 +12,7 @@
 import { createHash } from "node:crypto"
 import { readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
+import { SHARED_DATA } from "../test/support/data.ts"
 
 const TEXT_EXTENSIONS = /\.(txt|jsonl|json|md|conllu|py|go|java|rs|ts|js|c|h|csv|tsv|deu|spa|fra|nld|por|ita|eng|tex|rst)$/i
 const MODULE_EXTENSIONS = /\.(md|txt|js)$/i
@@ -64,7 +65,7 @@ export interface Corpus {
 }
 
 /** Reads distinct files until `minBytes` of UTF-8 text is collected. */
-export const loadCorpus = (minBytes: number, sharedData = "/work/shared/data", modules = "node_modules"): Corpus => {
+export const loadCorpus = (minBytes: number, sharedData = SHARED_DATA, modules = "node_modules"): Corpus => {
   const shared: Array<string> = []
   walk(sharedData, TEXT_EXTENSIONS, shared)
   const extra: Array<string> = []

@@ -16,6 +16,7 @@ import {
   normalizeForDedup,
   type MinHashOptions
 } from "../../runtime/ops/dedup/index.ts"
+import { SHARED_DATA } from "../support/data.ts"
 
 describe("murmur3x86_128", () => {
   it("matches the SMHasher verification value", () => {
@@ -101,7 +102,7 @@ describe("ExactDeduper", () => {
     expect(Array.from(exactDedupKey("Alpha, beta!"))).toEqual(a)
   })
 
-  const wikiPath = "/work/shared/data/wiki/pytorch__examples/word_language_model/data/wikitext-2/test.txt"
+  const wikiPath = SHARED_DATA + "/wiki/pytorch__examples/word_language_model/data/wikitext-2/test.txt"
   it.skipIf(!existsSync(wikiPath))("agrees with a string set on real lines", () => {
     const lines = readFileSync(wikiPath, "utf8").split("\n")
     const deduper = new ExactDeduper()
@@ -265,7 +266,7 @@ describe("MinHashDeduper", () => {
     expect(minhashClusters(["", "...", "!!"], options)).toEqual([])
   })
 
-  const wikiPath = "/work/shared/data/wiki/pytorch__examples/word_language_model/data/wikitext-2/valid.txt"
+  const wikiPath = SHARED_DATA + "/wiki/pytorch__examples/word_language_model/data/wikitext-2/valid.txt"
   it.skipIf(!existsSync(wikiPath))("finds planted copies in real text", () => {
     const paragraphs = readFileSync(wikiPath, "utf8").split("\n").filter((line) => line.split(" ").length > 120).slice(0, 300)
     // Plant 20 copies, each with two words replaced, after the originals. Each

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from "node:fs"
 import { describe, expect, it } from "vitest"
 import { detectLanguage, makeLanguageRule, type LanguageCode } from "../../runtime/ops/filters/index.ts"
+import { SHARED_DATA } from "../support/data.ts"
 
-const DATA = "/work/shared/data"
+const DATA = SHARED_DATA
 const LINGUA = `${DATA}/multilingual/pemistahl__lingua-go/cmd/language-testdata/sentences`
 const TATOEBA = `${DATA}/multilingual/facebookresearch__LASER/data/tatoeba/v1`
 

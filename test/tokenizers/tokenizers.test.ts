@@ -9,8 +9,9 @@ import {
   makeTokenizeBatch,
   TokenizerError
 } from "../../connectors/tokenizers/index.ts"
+import { SHARED_DATA } from "../support/data.ts"
 
-const DATA = "/work/shared/data"
+const DATA = SHARED_DATA
 const REAL_TEXT_FILES = [
   "books/karpathy__char-rnn/data/tinyshakespeare/input.txt",
   "wiki/pytorch__examples/word_language_model/data/wikitext-2/valid.txt",
