@@ -10,8 +10,9 @@
 //     `--set generators.traces.search=bfs` on the same store. The re-run is compared
 //     with a full bfs run on another fresh store, and with the share of that full run
 //     spent on the nodes the re-run recomputed (sum of their `seconds` / total).
-//     Nodes run concurrently by default, so their `seconds` overlap and the share can
-//     pass 100%; `--swap-concurrency 1` runs one shard at a time, so the share adds up.
+//     A node's `seconds` spans its start to its end and nodes overlap, so that share
+//     can pass 100%, even with `--swap-concurrency 1` (one shard at a time). The share
+//     is also given by each manifest's `timings.shardSeconds`, which do not overlap.
 // (c) slurm: the StableLM sample with `--executor slurm` against the local executor,
 //     each on a fresh store; skipped unless `sinfo` lists a node.
 //
