@@ -31,6 +31,7 @@ import type { Batch, Row } from "../../runtime/batch.ts"
 import { StorageError } from "../storage/Storage.ts"
 import { FormatError, describeCause } from "./FormatError.ts"
 import type { ParquetColumnSpec } from "./parquet-write.ts"
+import { concatBytes } from "./bytes.ts"
 
 const fail = (name: string, reason: FormatError["reason"], description: string, cause?: unknown): FormatError =>
   new FormatError({ format: "arrow", reason, file: name, description, ...(cause === undefined ? {} : { cause }) })
@@ -235,15 +236,6 @@ const batchToRows = (batch: RecordBatch, columns: ReadonlyArray<string>): Array<
   return rows
 }
 
-const concatChunks = (chunks: Array<Uint8Array>): Uint8Array => {
-  const out = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0))
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return out
-}
 
 const classify = (name: string, cause: unknown): FormatError | StorageError => {
   if (cause instanceof FormatError || cause instanceof StorageError) return cause
@@ -276,7 +268,7 @@ export async function* readArrowBatches(
   } else {
     const chunks: Array<Uint8Array> = []
     for await (const chunk of input) chunks.push(chunk)
-    bytes = concatChunks(chunks)
+    bytes = concatBytes(chunks)
   }
   if (bytes.byteLength === 0) throw fail(name, "Empty", "the file is empty (0 bytes)")
   let endianness: "big" | "little"

@@ -24,6 +24,7 @@ import { once } from "node:events"
 import { createWriteStream } from "node:fs"
 import type { WriteStream } from "node:fs"
 import { FormatError } from "./FormatError.ts"
+import { concatBytes } from "./bytes.ts"
 
 export type IndexedDtype = "uint8" | "int8" | "int16" | "int32" | "int64" | "float64" | "float32" | "uint16"
 
@@ -173,13 +174,7 @@ export const makeIndexedDatasetWriter = (options: IndexedDatasetWriterOptions = 
       })
       documentStarts.push(sizes.length)
       if (parts.length === 1) return parts[0]
-      const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0))
-      let offset = 0
-      for (const part of parts) {
-        out.set(part, offset)
-        offset += part.byteLength
-      }
-      return out
+      return concatBytes(parts)
     },
     finishIndex: function*() {
       finished = true

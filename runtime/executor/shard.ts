@@ -34,7 +34,7 @@ import {
   RUNTIME_VERSION,
   type ShardRecord
 } from "./types.ts"
-import { concatBytes } from "../store/bytes.ts"
+import { concatBytes } from "../../connectors/formats/bytes.ts"
 
 export interface StoreOptions {
   /** Artifact store root: a local path or `s3://` URI. */

@@ -16,7 +16,7 @@ import { makeIndexedDatasetWriter, writeBlendFile } from "../../connectors/forma
 import { decodeParams, ExportParams } from "./params.ts"
 import { singleShard } from "./shards.ts"
 import type { Operator } from "./types.ts"
-import { concatBytes } from "../store/bytes.ts"
+import { concatBytes } from "../../connectors/formats/bytes.ts"
 
 /** A file-name-safe form of a component name. */
 export const exportPrefix = (name: string): string => name.replace(/[^A-Za-z0-9._-]+/g, "_")

@@ -11,6 +11,7 @@ import {
   writeIndexedDatasetFiles
 } from "../../connectors/formats/megatron.ts"
 import { dataPath, makeTempDir } from "./helpers.ts"
+import { concatBytes } from "../../connectors/formats/bytes.ts"
 
 const temp = makeTempDir("megatron")
 afterAll(() => temp.cleanup())
@@ -38,16 +39,7 @@ const readWithPython = (prefix: string, limit?: number): PythonView => {
   return JSON.parse(result.stdout) as PythonView
 }
 
-const concat = (chunks: Iterable<Uint8Array>): Uint8Array => {
-  const list = [...chunks]
-  const out = new Uint8Array(list.reduce((sum, chunk) => sum + chunk.byteLength, 0))
-  let offset = 0
-  for (const chunk of list) {
-    out.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return out
-}
+const concat = (chunks: Iterable<Uint8Array>): Uint8Array => concatBytes([...chunks])
 
 const gpt2 = dataPath("megatron/bigscience-workshop__Megatron-DeepSpeed/tests/data/gpt2")
 const realPrefixes = ["meg-gpt2-openwebtext_text_document", "ag_news_prompt_inputs_document", "ag_news_prompt_targets_document"]

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest"
 import type { Row } from "../../runtime/batch.ts"
 import { decodeArtifactFile, inferSchema, makeArtifactWriter } from "../../runtime/store/codec.ts"
-import { concatBytes } from "../../runtime/store/bytes.ts"
+import { concatBytes } from "../../connectors/formats/bytes.ts"
 
 const roundTrip = async (batches: ReadonlyArray<ReadonlyArray<Row>>): Promise<Array<Row>> => {
   const schema = inferSchema(batches[0])
