@@ -236,7 +236,6 @@ const batchToRows = (batch: RecordBatch, columns: ReadonlyArray<string>): Array<
   return rows
 }
 
-
 const classify = (name: string, cause: unknown): FormatError | StorageError => {
   if (cause instanceof FormatError || cause instanceof StorageError) return cause
   const message = describeCause(cause)
