@@ -46,6 +46,11 @@ export interface ParquetWriteOptions {
   readonly columns: ReadonlyArray<ParquetColumnSpec>
   /** Rows per row group (default 65536). */
   readonly rowGroupRows?: number
+  /**
+   * A row group also ends once its string, binary and token values reach this many
+   * bytes (default 8 MiB), so memory stays bounded when documents are long.
+   */
+  readonly rowGroupBytes?: number
   /** Page compression (default ZSTD). */
   readonly codec?: ParquetCodec
   /** ZSTD level (default 3, the zstd library default). */
@@ -57,6 +62,19 @@ export interface ParquetWriteOptions {
 }
 
 export const DEFAULT_ROW_GROUP_ROWS = 65_536
+export const DEFAULT_ROW_GROUP_BYTES = 8 * 2 ** 20
+
+/** Approximate encoded size of a row: string lengths, binary and token bytes, 8 per other value. */
+const approximateRowBytes = (row: Row): number => {
+  let bytes = 0
+  for (const key in row) {
+    const value = row[key]
+    if (typeof value === "string") bytes += value.length
+    else if (value instanceof Uint8Array || value instanceof Uint32Array) bytes += value.byteLength
+    else bytes += 8
+  }
+  return bytes
+}
 
 /** Incremental writer: feed rows, take bytes as they are produced. */
 export interface ParquetRowWriter {
@@ -209,7 +227,9 @@ export const makeParquetWriter = (options: ParquetWriteOptions): ParquetRowWrite
   })
 
   let pending: Array<Row> = []
+  let pendingBytes = 0
   let rowsWritten = 0
+  const rowGroupBytes = options.rowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES
 
   const writeGroup = (rows: ReadonlyArray<Row>) => {
     const columnData = options.columns.map((column) => {
@@ -243,9 +263,11 @@ export const makeParquetWriter = (options: ParquetWriteOptions): ParquetRowWrite
     writeRows: (rows) => {
       for (const row of rows) {
         pending.push(row)
-        if (pending.length === rowGroupRows) {
+        pendingBytes += approximateRowBytes(row)
+        if (pending.length === rowGroupRows || pendingBytes >= rowGroupBytes) {
           writeGroup(pending)
           pending = []
+          pendingBytes = 0
         }
       }
       return take()

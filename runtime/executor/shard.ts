@@ -8,7 +8,7 @@
  */
 import { Effect, Stream } from "effect"
 import type { IrNode } from "../../compiler/ir.ts"
-import type { Storage } from "../../connectors/storage/Storage.ts"
+import { Storage, StorageError } from "../../connectors/storage/Storage.ts"
 import type { Batch, Row } from "../batch.ts"
 import { operatorFor } from "../operators/index.ts"
 import type { NodeContext, ShardContext } from "../operators/types.ts"
@@ -21,7 +21,9 @@ import {
   readArtifactRows,
   readManifest,
   readShardRecord,
-  writeArtifactFile
+  removeArtifactFile,
+  writeArtifactFile,
+  writeArtifactStream
 } from "../store/store.ts"
 import { RunError } from "./errors.ts"
 import {
@@ -34,7 +36,6 @@ import {
   RUNTIME_VERSION,
   type ShardRecord
 } from "./types.ts"
-import { concatBytes } from "../../connectors/formats/bytes.ts"
 
 export interface StoreOptions {
   /** Artifact store root: a local path or `s3://` URI. */
@@ -175,11 +176,10 @@ export const runShard = (
           const path = partFileName(shard)
           let writer: ArtifactWriter | undefined
           let columns = new Set<string>()
-          const chunks: Array<Uint8Array> = []
           let rowCount = 0
           let tokens = 0
-          const encode = (batch: Batch): void => {
-            if (batch.length === 0) return
+          const encode = (batch: Batch): Uint8Array => {
+            if (batch.length === 0) return new Uint8Array(0)
             if (writer === undefined) {
               schema = inferSchema(batch)
               columns = new Set(schema.map((column) => column.name))
@@ -196,20 +196,41 @@ export const runShard = (
             rowCount += batch.length
             options.onRows?.(batch.length)
             for (const row of batch) tokens += tokenCount(row)
-            chunks.push(writer.write(batch))
+            return writer.write(batch)
           }
-          yield* Stream.runForEach(rows, (batch) =>
-            Effect.try({
-              try: () => encode(batch),
-              catch: (cause) => new RunError({ reason: "OperatorFailed", node: node.name, shard, uri: path, description: `encoding the output failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
-            }))
-          if (writer === undefined) return
-          chunks.push(writer.finish())
-          const bytes = concatBytes(chunks)
-          files.push(yield* writeArtifactFile(root, node.id, path, bytes))
+          // Row groups stream to storage as they complete, so a shard's output is never
+          // held in memory whole. The storage body can only fail with StorageError, so
+          // operator and encoding failures travel through `failure` and are re-raised.
+          let failure: RunError | undefined
+          const tunnel = (error: RunError): StorageError => {
+            failure = error
+            return new StorageError({ reason: "Unknown", method: "write", uri: path, description: error.description })
+          }
+          const body = rows.pipe(
+            Stream.mapError(tunnel),
+            Stream.mapEffect((batch) =>
+              Effect.try({
+                try: () => encode(batch),
+                catch: (cause) =>
+                  tunnel(new RunError({ reason: "OperatorFailed", node: node.name, shard, uri: path, description: `encoding the output failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause }))
+              })
+            ),
+            Stream.concat(Stream.suspend(() => (writer === undefined ? Stream.empty : Stream.make(writer.finish())))),
+            Stream.filter((chunk) => chunk.byteLength > 0),
+            Stream.provideService(Storage, yield* Storage)
+          )
+          const file = yield* writeArtifactStream(root, node.id, path, body).pipe(
+            Effect.mapError((error) => failure ?? error)
+          )
+          if (writer === undefined) {
+            // No rows: nothing was written but an empty object, which the shard does not list.
+            yield* removeArtifactFile(root, node.id, path)
+            return
+          }
+          files.push(file)
           stats.rowsOut += rowCount
           stats.tokensOut += tokens
-          stats.bytesOut += bytes.byteLength
+          stats.bytesOut += file.bytes
         }),
       writeFile: (path, bytes, counts) =>
         Effect.gen(function*() {

@@ -110,6 +110,39 @@ export const writeArtifactFile = (
   }).pipe(Effect.mapError(storageFailed(`writing ${path} failed`)))
 
 /**
+ * Writes one file of a shard from a stream of chunks, hashing as they pass, and
+ * returns its size and checksum. The file becomes visible only when complete.
+ */
+export const writeArtifactStream = (
+  root: string,
+  nodeId: string,
+  path: string,
+  body: Stream.Stream<Uint8Array, StorageError>
+): Effect.Effect<ArtifactFile, RunError, Storage> =>
+  Effect.gen(function*() {
+    const storage = yield* Storage
+    const hash = createHash("sha256")
+    let bytes = 0
+    const counted = body.pipe(
+      Stream.tap((chunk) =>
+        Effect.sync(() => {
+          hash.update(chunk)
+          bytes += chunk.byteLength
+        })
+      )
+    )
+    yield* storage.write(joinUri(artifactUri(root, nodeId), path), counted)
+    return { path, bytes, sha256: hash.digest("hex") }
+  }).pipe(Effect.mapError(storageFailed(`writing ${path} failed`)))
+
+/** Removes one file of an uncommitted shard. */
+export const removeArtifactFile = (root: string, nodeId: string, path: string): Effect.Effect<void, RunError, Storage> =>
+  Effect.gen(function*() {
+    const storage = yield* Storage
+    yield* storage.remove(joinUri(artifactUri(root, nodeId), path))
+  }).pipe(Effect.mapError(storageFailed(`removing ${path} failed`)))
+
+/**
  * Commits a shard by creating its record. Returns `false` when another writer
  * committed the same shard first; their files are equal because shards are
  * deterministic, so the caller treats that as success.
