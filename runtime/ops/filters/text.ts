@@ -12,17 +12,45 @@ const TOKEN_PATTERN = /[\p{L}\p{M}\p{N}]+(?:['’\-_][\p{L}\p{M}\p{N}]+)*|[^\s\p
 const WORD_START = /[\p{L}\p{M}\p{N}]/u
 const LETTER = /\p{L}/u
 
-/** Splits text into word and symbol tokens in order. */
-export const splitTokens = (text: string): Array<string> => text.match(TOKEN_PATTERN) ?? []
+let lastText: string | undefined
+let lastTokens: ReadonlyArray<string> = []
+
+/**
+ * Splits text into word and symbol tokens in order. The rules of one filter call this
+ * on the same document one after another, so the last result is kept and reused; the
+ * returned array is shared and must not be modified.
+ */
+export const splitTokens = (text: string): ReadonlyArray<string> => {
+  if (text !== lastText) {
+    lastTokens = text.match(TOKEN_PATTERN) ?? []
+    lastText = text
+  }
+  return lastTokens
+}
+
+/** True for ASCII letters and digits, which start words. */
+const isAsciiAlphanumeric = (code: number): boolean =>
+  (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57)
 
 /** True when a token from `splitTokens` is a word rather than punctuation or symbols. */
-export const isWordToken = (token: string): boolean => WORD_START.test(token[0])
+export const isWordToken = (token: string): boolean => {
+  const code = token.charCodeAt(0)
+  return code < 128 ? isAsciiAlphanumeric(code) : WORD_START.test(token[0]!)
+}
 
 /** Splits text into words only, dropping punctuation and symbol tokens. */
 export const splitWords = (text: string): Array<string> => splitTokens(text).filter(isWordToken)
 
 /** True when the string contains at least one letter in any script. */
-export const hasLetter = (token: string): boolean => LETTER.test(token)
+export const hasLetter = (token: string): boolean => {
+  let ascii = true
+  for (let i = 0; i < token.length; i++) {
+    const code = token.charCodeAt(i)
+    if ((code >= 97 && code <= 122) || (code >= 65 && code <= 90)) return true
+    if (code >= 128) ascii = false
+  }
+  return ascii ? false : LETTER.test(token)
+}
 
 /** Counts non-overlapping occurrences of `needle`. */
 export const countOccurrences = (text: string, needle: string): number => {
