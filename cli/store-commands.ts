@@ -11,7 +11,7 @@ import { resolveStoreRoot } from "../compiler/paths.ts"
 import { formatBytes, formatTokens } from "../compiler/recipe/units.ts"
 import { table } from "../compiler/render.ts"
 import { Storage, joinUri } from "../connectors/storage/Storage.ts"
-import { runShard } from "../runtime/executor/shard.ts"
+import { planShards, runShard } from "../runtime/executor/shard.ts"
 import type { ExecutablePlan, Manifest, RunSummary } from "../runtime/executor/types.ts"
 import { MANIFEST_FILE, SHARDS_DIR } from "../runtime/store/store.ts"
 import type { QdcReport } from "../runtime/ops/qdc/metrics.ts"
@@ -83,6 +83,12 @@ const task = Command.make(
   (input) =>
     Effect.gen(function* () {
       const plan = yield* readJson<ExecutablePlan>(input.plan, `plan ${input.plan} not found; pass the plan.json that mixwright run wrote under <store>/runs/<run-id>/`)
+      const shards = yield* planShards(plan, input.node, { root: input.root })
+      if (!Number.isInteger(input.shard) || input.shard < 0 || input.shard >= shards.shards) {
+        return yield* Effect.fail(
+          new Error(`shard ${input.shard} does not exist; node ${input.node} has shards 0 to ${shards.shards - 1}`)
+        )
+      }
       const record = yield* runShard(plan, input.node, input.shard, { root: input.root })
       yield* Console.log(JSON.stringify({ nodeId: record.nodeId, shard: record.shard, rows: record.stats.rowsOut, tokens: record.stats.tokensOut }))
     }).pipe(Effect.provide(storageLayerFor(null)), reportFailure)
