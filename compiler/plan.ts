@@ -100,10 +100,9 @@ const datasetSize = (recipe: Recipe, name: string): Quantity => {
 }
 
 /** Solves every mix, scaled to the profile's sample budget when it sets one. */
-export const solveMixes = (loaded: LoadedRecipe): { numbers: Map<string, MixPlanNumbers>; full: Map<string, MixPlanNumbers> } => {
+export const solveMixes = (loaded: LoadedRecipe): Map<string, MixPlanNumbers> => {
   const { recipe, profile } = loaded
   const numbers = new Map<string, MixPlanNumbers>()
-  const full = new Map<string, MixPlanNumbers>()
   for (const [name, mix] of Object.entries(recipe.mixes)) {
     const solved = solveMix(
       name,
@@ -121,11 +120,10 @@ export const solveMixes = (loaded: LoadedRecipe): { numbers: Map<string, MixPlan
         maxEpochs: mix.maxEpochs
       }
     )
-    full.set(name, solved)
     const sample = profile?.sample?.totalTokens
     numbers.set(name, sample === undefined ? solved : scaleMix(solved, tokensOf(sample)))
   }
-  return { numbers, full }
+  return numbers
 }
 
 const stageNumbers = (recipe: Recipe, name: string) => {
@@ -150,7 +148,7 @@ const stageNumbers = (recipe: Recipe, name: string) => {
 export const buildPlan = (loaded: LoadedRecipe, options: { readonly store?: string | undefined } = {}): Effect.Effect<Plan, RecipeError> =>
   Effect.gen(function* () {
     const { recipe } = loaded
-    const { numbers, full } = solveMixes(loaded)
+    const numbers = solveMixes(loaded)
     const warnings = [...loaded.warnings]
     for (const n of numbers.values()) warnings.push(...n.warnings)
     const mixErrors = [...numbers.entries()].flatMap(([name, n]) => n.errors.map((message) => ({ path: `mixes.${name}`, message })))
@@ -216,7 +214,7 @@ export const buildPlan = (loaded: LoadedRecipe, options: { readonly store?: stri
         name,
         type: stage.type,
         nodeId: node.id,
-        data: stage.data === undefined ? [] : typeof stage.data === "string" ? [stage.data] : [...stage.data],
+        data: [stage.data ?? []].flat(),
         from: stage.from ?? null,
         backend: stage.backend ?? null,
         steps: stage.steps ?? null,

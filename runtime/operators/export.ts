@@ -17,9 +17,10 @@ import { decodeParams, ExportParams } from "./params.ts"
 import { singleShard } from "./shards.ts"
 import type { Operator } from "./types.ts"
 import { concatBytes } from "../../connectors/formats/bytes.ts"
+import { fileSafeName } from "../../compiler/paths.ts"
 
-/** A file-name-safe form of a component name. */
-export const exportPrefix = (name: string): string => name.replace(/[^A-Za-z0-9._-]+/g, "_")
+/** A file-name-safe form of a component name; gpt-neox configs from `emit` use the same one. */
+export const exportPrefix = fileSafeName
 
 export const exportOperator: Operator = {
   shardCount: singleShard,
