@@ -246,14 +246,17 @@ const report = Command.make(
         )
       const a = yield* summaryOf(input.runA)
       const b = yield* summaryOf(input.runB)
-      const wanted = Option.getOrUndefined(input.node)
-      const pick = (summary: RunSummary) =>
-        wanted === undefined ? summary.qdc.find((q) => b.qdc.some((other) => other.name === q.name) && a.qdc.some((other) => other.name === q.name)) : summary.qdc.find((q) => q.name === wanted)
+      const requested = Option.getOrUndefined(input.node)
+      const inBoth = (name: string) => a.qdc.some((q) => q.name === name) && b.qdc.some((q) => q.name === name)
+      const pick = (summary: RunSummary) => {
+        if (requested !== undefined) return summary.qdc.find((q) => q.name === requested)
+        return summary.qdc.find((q) => inBoth(q.name))
+      }
       const qa = pick(a)
       const qb = pick(b)
       if (qa === undefined || qb === undefined) {
         const names = [...new Set([...a.qdc, ...b.qdc].map((q) => q.name))]
-        return yield* Effect.fail(new Error(`no QDC node${wanted === undefined ? "" : ` ${wanted}`} in both runs; their QDC nodes: ${names.join(", ") || "none"}`))
+        return yield* Effect.fail(new Error(`no QDC node${requested === undefined ? "" : ` ${requested}`} in both runs; their QDC nodes: ${names.join(", ") || "none"}`))
       }
       const rendered = renderComparisonReport(
         { ...(qa.report as unknown as QdcReport), label: `${input.runA} (${qa.name})` },

@@ -131,7 +131,11 @@ export const lowerRecipe = (recipe: Recipe, mixNumbers: ReadonlyMap<string, MixP
 
   const lowerSteps = (name: string, steps: ReadonlyArray<TransformStep>, start: string, field: string): string => {
     let current = start
-    const stepKind = (step: TransformStep) => ("filter" in step ? "filter" : "dedup" in step ? "dedup" : "select")
+    const stepKind = (step: TransformStep): "filter" | "dedup" | "select" => {
+      if ("filter" in step) return "filter"
+      if ("dedup" in step) return "dedup"
+      return "select"
+    }
     const seen = new Map<string, number>()
     steps.forEach((step) => {
       // Names stay short: a suffix appears only when one kind of step repeats.
@@ -240,8 +244,11 @@ export const lowerRecipe = (recipe: Recipe, mixNumbers: ReadonlyMap<string, MixP
   }
 
   // Datasets used only by stages or generators still need their chains.
-  const stageData = (stage: Stage): ReadonlyArray<string> =>
-    stage.data === undefined ? [] : typeof stage.data === "string" ? [stage.data] : stage.data
+  const stageData = (stage: Stage): ReadonlyArray<string> => {
+    if (stage.data === undefined) return []
+    if (typeof stage.data === "string") return [stage.data]
+    return stage.data
+  }
   for (const stage of Object.values(stages)) {
     for (const name of stageData(stage)) if (!Object.hasOwn(recipe.mixes, name)) lowerDataset(name)
   }

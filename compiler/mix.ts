@@ -30,7 +30,7 @@ export const DEFAULT_BYTES_PER_TOKEN = 4
 /** Components above this many epochs get a warning unless the mix sets `maxEpochs`. */
 export const DEFAULT_MAX_EPOCHS = 4
 
-/** A component's size in tokens from what its source declares (tokens, bytes or documents). */
+/** Converts what a source declares (tokens, bytes or documents) into its size in tokens. */
 export const sizeFromDeclared = (size: DeclaredSize | undefined): Quantity => {
   if (size === undefined) return missing
   if (size.tokens !== undefined) return { value: tokensOf(size.tokens), mark: "declared" }

@@ -17,8 +17,8 @@ let lastTokens: ReadonlyArray<string> = []
 
 /**
  * Splits text into word and symbol tokens in order. The rules of one filter call this
- * on the same document one after another, so the last result is kept and reused; the
- * returned array is shared and must not be modified.
+ * on the same document one after another, so the last result is reused. Callers must
+ * not modify the returned array, because later calls share it.
  */
 export const splitTokens = (text: string): ReadonlyArray<string> => {
   if (text !== lastText) {
